@@ -1,0 +1,343 @@
+"""Small helpers over lxml HTML trees, shared by extraction and link discovery."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree, html as lxml_html
+from lxml.cssselect import CSSSelector
+from w3lib.url import safe_url_string
+
+from .normalize import canonical_url, clean_line, find_dates
+from .profiles import SiteProfile, fold_text
+
+BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "tr",
+              "td", "th", "pre", "figure", "figcaption", "section", "article", "dd", "dt", "dl", "header",
+              "footer", "address", "center", "main", "form", "hr", "tbody", "thead"}
+CHROME_TAGS = ("nav", "aside", "footer", "header", "script", "style", "noscript", "form", "iframe")
+CHROME_CLASSES = re.compile(r"sidebar|side-bar|menu|navbar|footer|header|breadcrumb|share|social|banner|related|"
+                            r"other-news|widget|comments?\b", re.IGNORECASE)
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+def looks_binary(text: str) -> bool:
+    """A body that is not text: NUL bytes, image/PDF/archive magic, mostly control characters."""
+    head = text[:2048]
+    if "\x00" in head or head.startswith(("\x89PNG", "%PDF", "GIF8", "PK\x03\x04", "\xff\xd8\xff")):
+        return True
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\r\n\t" or "\ufffd" == ch)
+    return controls > len(head) * 0.1
+
+
+def parse(text: str):
+    """An lxml tree of any HTML, however broken; ``None`` if there is nothing to parse."""
+    text = XML_DECLARATION.sub("", text, count=1)
+    try:
+        tree = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+    return tree
+
+
+@lru_cache(maxsize=256)
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css)
+
+
+def select(scope, css: str) -> list:
+    try:
+        return _selector(css)(scope)
+    except Exception:  # a bad selector in a profile must not crash a crawl
+        return []
+
+
+def first_match(tree, selectors) -> object | None:
+    for css in selectors:
+        found = select(tree, css)
+        if found:
+            return found[0]
+    return None
+
+
+def remove_all(scope, selectors) -> None:
+    for css in selectors:
+        for node in select(scope, css):
+            drop(node)
+
+
+def drop(node) -> None:
+    """Remove a node but keep the text that follows it (its tail)."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    node.drop_tree()
+
+
+def meta(tree, *names: str) -> str | None:
+    """The first non-empty ``<meta>`` content among ``names`` (name, property or itemprop)."""
+    for name in names:
+        for attr in ("name", "property", "itemprop", "http-equiv"):
+            values = tree.xpath(f'//meta[translate(@{attr}, "ABCDEFGHIJKLMNOPQRSTUVWXYZ",'
+                                f' "abcdefghijklmnopqrstuvwxyz")="{name.lower()}"]/@content')
+            for value in values:
+                if value.strip():
+                    return clean_line(value)
+    return None
+
+
+def title(tree) -> str | None:
+    found = tree.find(".//title")
+    return clean_line(found.text_content()) if found is not None else None
+
+
+def base_url(tree, url: str) -> str:
+    base = tree.find(".//base[@href]")
+    return urljoin(url, base.get("href").strip()) if base is not None else url
+
+
+def absolute_url(base: str, href: str) -> str:
+    return safe_url_string(urljoin(base, href.strip()))
+
+
+def link_rel(tree, rel: str, base: str) -> str | None:
+    for link in tree.iter("link"):
+        if rel in (link.get("rel") or "").lower().split() and link.get("href"):
+            return absolute_url(base, link.get("href"))
+    return None
+
+
+def same_host(a: str, b: str) -> bool:
+    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def url_depth(url: str) -> int:
+    return len([s for s in path_of(url).split("/") if s])
+
+
+def last_segment(url: str) -> str | None:
+    segments = [s for s in path_of(url).split("/") if s]
+    return segments[-1] if segments else None
+
+
+def parent_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/{'/'.join(segments[:-1])}/"
+
+
+def is_ancestor_path(candidate: str, url: str) -> bool:
+    """``candidate`` is a listing above ``url`` on the same host (``/news/`` above ``/news/a/b/``)."""
+    if not same_host(candidate, url):
+        return False
+    parent, child = path_of(candidate), path_of(url)
+    return parent != child and child.startswith(parent.rstrip("/") + "/")
+
+
+def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None:
+    """Drop links that navigate away from the article, and blocks made only of them.
+
+    A link is navigation when its text is one the profile names ("Back to the
+    section"), when it runs script (``javascript:history.back()``) or when it
+    points back up to a listing above the page.
+    """
+    for link in list(scope.iter("a")):
+        href = (link.get("href") or "").strip()
+        text = fold_text(link.text_content())
+        is_navigation = text in navigation_texts or href.lower().startswith("javascript:")
+        if not is_navigation and href and len(text) < 60:
+            target = canonical_url(absolute_url(base, href))
+            is_navigation = is_ancestor_path(target, canonical_url(page_url))
+        if not is_navigation:
+            continue
+        block = link.getparent()
+        drop(link)
+        # The block that held only navigation links goes too (no empty shells).
+        while block is not None and block is not scope and not clean_line(block.text_content()) \
+                and not block.xpath(".//img"):
+            parent = block.getparent()
+            drop(block)
+            block = parent
+
+
+def block_text(scope) -> str:
+    """The text of ``scope`` with one line per block element or ``<br>``."""
+    lines, current = [], []
+
+    def flush():
+        line = clean_line("".join(current))
+        if line:
+            lines.append(line)
+        current.clear()
+
+    def walk(node):
+        if not isinstance(node.tag, str):
+            if node.tail:
+                current.append(node.tail)
+            return
+        tag = node.tag.lower()
+        if tag in ("script", "style", "noscript"):
+            if node.tail:
+                current.append(node.tail)
+            return
+        if tag in BLOCK_TAGS or tag == "br":
+            flush()
+        if node.text and tag != "br":
+            current.append(node.text)
+        for child in node:
+            walk(child)
+        if tag in BLOCK_TAGS:
+            flush()
+        elif tag in ("td", "th"):
+            current.append(" ")
+        if node.tail:
+            current.append(node.tail)
+
+    walk(scope)
+    flush()
+    return "\n".join(lines)
+
+
+def is_chrome(node) -> bool:
+    """Page furniture: navigation, sidebars, footers, share bars."""
+    if not isinstance(node.tag, str):
+        return False
+    if node.tag.lower() in CHROME_TAGS:
+        return True
+    marks = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
+    return bool(CHROME_CLASSES.search(marks))
+
+
+def without_chrome(scope):
+    """A copy of ``scope`` without page furniture."""
+    import copy
+
+    clone = copy.deepcopy(scope)
+    for node in list(clone.iter()):
+        if node is not clone and is_chrome(node) and node.getparent() is not None:
+            node.drop_tree()
+    return clone
+
+
+def content_root(tree, texts: list[str]):
+    """The smallest element holding the first and the last of the extracted paragraphs."""
+    if not texts:
+        return None
+    targets = [texts[0][:60], texts[-1][:60]]
+    found = []
+    for target in targets:
+        for node in tree.iter():
+            if isinstance(node.tag, str) and node.tag not in ("html", "body", "head", "title", "script") \
+                    and target in clean_line(node.text or "") + clean_line("".join(node.itertext())[:200]):
+                deepest = node
+                for child in node.iterdescendants():
+                    if isinstance(child.tag, str) and target in clean_line(child.text_content()):
+                        deepest = child
+                found.append(deepest)
+                break
+    if len(found) < 2:
+        return found[0].getparent() if found else None
+    first_path = [found[0]] + list(found[0].iterancestors())
+    second = set([found[1]] + list(found[1].iterancestors()))
+    for node in first_path:
+        if node in second:
+            # One level up from a single paragraph so the neighbouring images count.
+            return node.getparent() if node.tag in ("p", "span") and node.getparent() is not None else node
+    return None
+
+
+def image_source(img) -> str | None:
+    for attr in ("src", "data-src", "data-original", "data-lazy-src", "data-srcset", "srcset"):
+        value = (img.get(attr) or "").strip()
+        if value:
+            return value.split(",")[0].split()[0] if "srcset" in attr else value
+    return None
+
+
+def is_tiny(img, minimum: int) -> bool:
+    for attr in ("width", "height"):
+        value = re.match(r"\s*(\d+)", img.get(attr) or "")
+        if value and int(value.group(1)) < minimum:
+            return True
+    return False
+
+
+def image_caption(img) -> str | None:
+    """``<figcaption>`` of the image's figure, or the caption block right after it."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "figure":
+            caption = ancestor.find(".//figcaption")
+            if caption is not None:
+                return clean_line(caption.text_content()) or None
+            break
+    holder = img.getparent() if img.getparent() is not None and img.getparent().tag in ("p", "a", "div", "span") \
+        else img
+    if holder.tag == "a" and holder.getparent() is not None:
+        holder = holder.getparent()
+    following = holder.getnext()
+    if following is not None and re.search(r"caption|podpis|photo-desc", following.get("class") or "", re.I):
+        return clean_line(following.text_content()) or None
+    return None
+
+
+def link_by_text(tree, base: str, texts) -> str | None:
+    """The absolute target of the first link whose text is one of ``texts`` (folded)."""
+    if not texts:
+        return None
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) \
+                and fold_text(link.text_content()) in texts:
+            return absolute_url(base, href)
+    return None
+
+
+def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | None:
+    """The human name of ``target``: the text of a link to it that is not navigation wording."""
+    for link in tree.iter("a"):
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
+        text = clean_line(link.text_content())
+        if text and fold_text(text) not in profile.navigation_texts and len(text) < 80 \
+                and canonical_url(absolute_url(base, href), profile) == target:
+            return text
+    return None
+
+
+def looks_like_listing(scope, profile: SiteProfile) -> bool:
+    """Many links to article-like pages, each with a date: a listing, not an article."""
+    article_links = set()
+    for link in scope.iter("a"):
+        href = link.get("href")
+        if href and profile.looks_like_article_url(urljoin("http://x/", href)):
+            article_links.add(href)
+    dates = len(find_dates(" ".join(scope.itertext())))
+    return len(article_links) >= 5 and dates >= 3
+
+
+def structured_type(tree) -> set[str]:
+    """Lower-cased schema.org types declared by JSON-LD or microdata."""
+    types = set()
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        for node in data if isinstance(data, list) else [data]:
+            if isinstance(node, dict):
+                value = node.get("@type")
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, str):
+                        types.add(item.lower())
+    for itemtype in tree.xpath("//@itemtype"):
+        types.add(itemtype.rstrip("/").rsplit("/", 1)[-1].lower())
+    return types

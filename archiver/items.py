@@ -1,0 +1,42 @@
+"""The item the spider yields: one extracted article, ready for the archive."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .extract import Article
+from .normalize import content_hash
+
+
+@dataclass
+class ArticleItem:
+    url: str
+    title: str | None
+    published: str | None
+    text: str
+    language: str | None
+    section: str | None
+    section_url: str | None
+    section_title: str | None
+    description: str | None
+    author: str | None
+    images: list[dict] = field(default_factory=list)
+    content_hash: str = ""
+    extractor: str = ""
+    fetched_at: str = ""
+    status: int = 200
+    # Other URLs that led to this article (redirect sources, tracking variants).
+    aliases: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_article(cls, article: Article, fetched_at: str, status: int = 200,
+                     aliases: list[str] | None = None) -> "ArticleItem":
+        return cls(
+            url=article.url, title=article.title, published=article.published, text=article.text,
+            language=article.language, section=article.section, section_url=article.section_url,
+            section_title=article.section_title, description=article.description, author=article.author,
+            images=[asdict(image) for image in article.images],
+            content_hash=content_hash(article.title, article.published, article.text),
+            extractor=article.extractor, fetched_at=fetched_at, status=status,
+            aliases=sorted(set(aliases or ()) - {article.url}),
+        )

@@ -1,0 +1,79 @@
+"""Downloader and spider middlewares of the archiver project."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.depth import DepthMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from w3lib.url import safe_url_string
+
+from .normalize import canonical_url
+
+logger = logging.getLogger(__name__)
+
+
+class RetryBackoffMiddleware:
+    """Wait before each retry: ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds, capped.
+
+    Scrapy's RetryMiddleware re-schedules a failed request at once; a server
+    that answers 503 or times out deserves a pause first.
+    """
+
+    def __init__(self, base: float, cap: float):
+        self.base, self.cap = base, cap
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getfloat("RETRY_BACKOFF_BASE"), crawler.settings.getfloat("RETRY_BACKOFF_MAX"))
+
+    async def process_request(self, request):
+        attempt = request.meta.get("retry_times", 0)
+        if attempt and self.base > 0:
+            delay = min(self.cap, self.base * 2 ** (attempt - 1))
+            logger.info("Retry %d of %s in %.1fs", attempt, request.url, delay)
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+        return None
+
+
+class RedirectGuardMiddleware:
+    """Turn redirect loops and over-long chains into one clear warning.
+
+    Placed after RedirectMiddleware (it sees responses first): otherwise a
+    loop ends silently in the duplicate filter.
+    """
+
+    def __init__(self, max_times: int):
+        self.max_times = max_times
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getint("REDIRECT_MAX_TIMES"))
+
+    def process_response(self, request, response):
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = canonical_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in {canonical_url(url) for url in chain}:
+            logger.warning("Redirect loop, giving up: %s -> %s", " -> ".join(chain), target)
+            raise IgnoreRequest("redirect loop")
+        if len(chain) > self.max_times:
+            logger.warning("Redirect chain longer than %d, giving up: %s", self.max_times, " -> ".join(chain))
+            raise IgnoreRequest("too many redirects")
+        return response
+
+
+class PaginationDepthMiddleware(DepthMiddleware):
+    """Scrapy's DepthMiddleware, except that following "next page" is not a level deeper."""
+
+    def get_processed_request(self, request, response):
+        if response is not None and request.meta.get("pagination"):
+            request.meta["depth"] = response.meta.get("depth", 0)
+            return request
+        return super().get_processed_request(request, response)

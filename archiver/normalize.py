@@ -1,0 +1,182 @@
+"""Normalization of URLs, dates and text.
+
+- URLs: :func:`canonical_url` gives one URL per page however it was linked
+  (w3lib's canonicalization plus tracking-parameter removal and Bitrix-style
+  folding of ``index.php`` and trailing slashes).
+- Dates: :func:`parse_date` reads day-first numeric dates and English or
+  Russian month names (any grammatical case) with python-dateutil and
+  returns ISO 8601.
+- Text: :func:`clean_text` gives NFC text without control characters or
+  non-breaking spaces, one paragraph per line, paragraphs separated by a
+  blank line (``"\\n\\n"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import date, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from dateutil import parser as dateutil_parser
+from w3lib.url import canonicalize_url, safe_url_string
+
+from .profiles import GENERIC, SiteProfile
+
+# Tracking parameters dropped on every site, whatever its profile says.
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|_openstat|mc_cid|mc_eid|igshid|sphrase_id|PHPSESSID|sessionid|sid)$",
+    re.IGNORECASE,
+)
+DIRECTORY_INDEXES = ("index.php", "index.html", "index.htm")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+PAGE_ONE = {"1"}
+
+
+def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
+    """The canonical form of ``url``: the one URL stored for a page.
+
+    Lower-case scheme and host, no default port, no fragment, no tracking or
+    session parameters, sorted query, percent-encoding normalized, directory
+    index files folded into their directory, and (when the profile asks) a
+    trailing slash on extension-less paths. ``?PAGEN_1=1`` is the bare listing.
+    """
+    url = canonicalize_url(safe_url_string(url.strip()), keep_fragments=False)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    last = path.rsplit("/", 1)[-1]
+    if last.lower() in (profile.directory_index or DIRECTORY_INDEXES):
+        path = path[: -len(last)]
+    elif profile.add_trailing_slash and last and "." not in last:
+        path += "/"
+    params = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMS.match(k)
+        and not profile.is_dropped_param(k)
+        and not (profile.is_pagination_param(k) and v in PAGE_ONE)
+    ]
+    query = urlencode(sorted(params))
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+class _ParserInfo(dateutil_parser.parserinfo):
+    """dateutil's parser taught Russian month names in every case and form."""
+
+    MONTHS = [
+        ("Jan", "January", "янв", "январь", "января", "январе"),
+        ("Feb", "February", "фев", "февр", "февраль", "февраля", "феврале"),
+        ("Mar", "March", "мар", "март", "марта", "марте"),
+        ("Apr", "April", "апр", "апрель", "апреля", "апреле"),
+        ("May", "May", "май", "мая", "мае"),
+        ("Jun", "June", "июн", "июнь", "июня", "июне"),
+        ("Jul", "July", "июл", "июль", "июля", "июле"),
+        ("Aug", "August", "авг", "август", "августа", "августе"),
+        ("Sep", "Sept", "September", "сен", "сент", "сентябрь", "сентября", "сентябре"),
+        ("Oct", "October", "окт", "октябрь", "октября", "октябре"),
+        ("Nov", "November", "ноя", "нояб", "ноябрь", "ноября", "ноябре"),
+        ("Dec", "December", "дек", "декабрь", "декабря", "декабре"),
+    ]
+    JUMP = dateutil_parser.parserinfo.JUMP + ["г", "г.", "года", "год"]
+
+
+_MONTH_WORDS = "|".join(sorted({w for names in _ParserInfo.MONTHS for w in names}, key=len, reverse=True))
+_TIME = r"(?:[ ,T]+\d{1,2}:\d{2}(?::\d{2})?)?"
+DATE_PATTERN = re.compile(
+    r"(?<![\d.])(?:"
+    r"\d{4}-\d{2}-\d{2}" + _TIME
+    + r"|\d{1,2}[./]\d{1,2}[./]\d{4}" + _TIME
+    + r"|\d{1,2}\s+(?:" + _MONTH_WORDS + r")\.?,?\s+\d{4}" + _TIME
+    + r"|(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2},?\s+\d{4}" + _TIME
+    + r")(?![\d])",
+    re.IGNORECASE,
+)
+MIN_YEAR = 1990
+
+
+def find_dates(text: str) -> list[str]:
+    """Every date-looking substring of ``text``, in order."""
+    return [m.group(0) for m in DATE_PATTERN.finditer(text or "")]
+
+
+def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
+    """The first date in ``text`` as ISO 8601, or ``None``.
+
+    ``03.07.2020`` is 3 July 2020 (day first, unless ``dayfirst=False``);
+    ``12 февраля 2020 г.`` is 2020-02-12. A date without a time gives
+    ``YYYY-MM-DD``; with a time, ``YYYY-MM-DDTHH:MM[:SS]``. Implausible years
+    (before 1990 or in the future) give ``None``.
+    """
+    if not text:
+        return None
+    text = clean_line(text)
+    for candidate in [text] + find_dates(text):
+        for fmt in formats:
+            try:
+                return _iso(datetime.strptime(candidate, fmt), "%H" in fmt)
+            except ValueError:
+                pass
+    for candidate in find_dates(text):
+        is_iso = re.match(r"\d{4}-", candidate) is not None
+        try:
+            parsed = dateutil_parser.parse(
+                candidate.replace(",", " "),
+                parserinfo=_ParserInfo(dayfirst=dayfirst and not is_iso),
+                fuzzy=True,
+            )
+        except (ValueError, OverflowError):
+            continue
+        if _plausible(parsed):
+            return _iso(parsed, ":" in candidate)
+    return None
+
+
+def _plausible(value: datetime) -> bool:
+    return MIN_YEAR <= value.year <= date.today().year + 1
+
+
+def _iso(value: datetime, with_time: bool) -> str | None:
+    if not _plausible(value):
+        return None
+    if with_time and (value.hour or value.minute or value.second):
+        return value.replace(tzinfo=None, microsecond=0).isoformat()
+    return value.date().isoformat()
+
+
+# Characters that are spaces to a reader but not to str.split().
+_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000\t\f\v"), " ")
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_line(text: str) -> str:
+    """One line of text: NFC, no invisible or control characters, single spaces."""
+    text = unicodedata.normalize("NFC", text).translate(_SPACE_LIKE).translate(_INVISIBLE)
+    text = _CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " "))
+    return " ".join(text.split())
+
+
+def clean_text(text: str | None) -> str:
+    """Clean multi-line text: every non-empty line a paragraph, joined by ``"\\n\\n"``."""
+    if not text:
+        return ""
+    return "\n\n".join(filter(None, (clean_line(line) for line in text.splitlines())))
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """The paragraphs of a text made by :func:`clean_text`."""
+    return [p for p in (text or "").split("\n\n") if p]
+
+
+def content_hash(*fields: str | None) -> str:
+    """A stable SHA-256 of the given fields, to tell edited content from unchanged."""
+    digest = hashlib.sha256()
+    for value in fields:
+        digest.update((value or "").encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()

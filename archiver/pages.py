@@ -1,0 +1,101 @@
+"""Page objects: what the spider needs to know of one response, as pure functions of it.
+
+:class:`NewsPage` parses a page once and offers its article (see
+:mod:`archiver.extract`) and its links, each classified for navigation.
+The spider decides what to follow; this module only describes the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import parse_qsl, urlsplit
+
+from . import htmltree
+from .extract import Article, body_problem, decode_html, extract_from_tree
+from .normalize import canonical_url
+from .profiles import SiteProfile
+
+# Documents and media that are never crawled as pages.
+NON_PAGE_EXTENSIONS = re.compile(
+    r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
+    r"jpe?g|png|gif|bmp|tiff?|webp|svg|ico|heic|mp3|wav|ogg|flac|m4a|mp4|avi|mov|wmv|mkv|webm|flv|swf|"
+    r"css|js|woff2?|ttf|eot)$",
+    re.IGNORECASE,
+)
+UNFOLLOWABLE_SCHEMES = ("javascript:", "mailto:", "tel:", "sms:", "callto:", "skype:", "whatsapp:", "viber:",
+                        "data:", "ftp:", "file:", "#")
+
+
+@dataclass(frozen=True)
+class PageLink:
+    url: str  # canonical absolute URL
+    text: str
+    is_pagination: bool
+    looks_like_article: bool
+
+
+class NewsPage:
+    """One fetched HTML page of a news site."""
+
+    def __init__(self, url: str, body: str | bytes, profile: SiteProfile, content_type: str | None = None):
+        self.url, self.profile = url, profile
+        self.html = decode_html(body, content_type)
+        self.problem = body_problem(self.html)
+        self.tree = None if self.problem else htmltree.parse(self.html)
+        if self.tree is None and not self.problem:
+            self.problem = "unparseable HTML"
+
+    @cached_property
+    def article(self) -> Article:
+        if self.tree is None:
+            return Article(url=canonical_url(self.url, self.profile), reason=self.problem)
+        return extract_from_tree(self.tree, self.url, self.profile)
+
+    @cached_property
+    def links(self) -> list[PageLink]:
+        """Every distinct followable link of the page, canonicalized, in document order."""
+        if self.tree is None:
+            return []
+        base = htmltree.base_url(self.tree, self.url)
+        found: dict[str, PageLink] = {}
+        for element in self.tree.iter("a", "area"):
+            href = (element.get("href") or "").strip()
+            if not href or href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+                continue
+            url = canonical_url(htmltree.absolute_url(base, href), self.profile)
+            if url in found or not url.startswith(("http://", "https://")):
+                continue
+            found[url] = PageLink(
+                url=url,
+                text=" ".join(element.text_content().split()),
+                is_pagination=self.is_pagination_url(url) or in_pager(element),
+                looks_like_article=self.profile.looks_like_article_url(url),
+            )
+        return list(found.values())
+
+    def is_pagination_url(self, url: str) -> bool:
+        return any(self.profile.is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))
+
+
+PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links", re.IGNORECASE)
+
+
+def in_pager(element, levels: int = 4) -> bool:
+    """A link of a pager block ("1 2 3 Next"), or one marked ``rel=next``/``prev``."""
+    if (element.get("rel") or "").lower() in ("next", "prev", "previous"):
+        return True
+    node = element
+    for _ in range(levels):
+        node = node.getparent()
+        if node is None:
+            return False
+        if PAGER_MARKS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def is_document_url(url: str) -> bool:
+    """A link to a document or media file, not a page."""
+    return bool(NON_PAGE_EXTENSIONS.search(urlsplit(url).path))
