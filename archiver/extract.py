@@ -95,7 +95,7 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     article.url = _canonical_page_url(tree, base, url, profile)
     article.language = page_language(tree, url, profile)
     article.description = htmltree.meta(tree, "description", "og:description")
-    container = htmltree.first_match(tree, profile.container_selectors)
+    container = htmltree.unique_match(tree, profile.container_selectors)
     if container is not None:
         article.extractor = f"profile:{profile.name}"
         _extract_with_profile(article, tree, container, base, profile)
@@ -241,7 +241,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
     meta = _document_dict(document)
     article.title = _best_title(tree, meta.get("title"))
     article.text = _drop_navigation_lines(clean_text(meta.get("text") or ""), profile, article.title)
-    article.published = _structured_date(tree) or _date_after_headline(tree) or meta.get("date")
+    article.published = _structured_date(tree) or _date_after_headline(tree, profile) or meta.get("date")
     if article.published:
         article.published = parse_date(article.published, dayfirst=True) or article.published
     article.author = _real_author(meta.get("author"), article.text)
@@ -305,12 +305,13 @@ def _structured_date(tree) -> str | None:
     return None
 
 
-def _date_after_headline(tree) -> str | None:
+def _date_after_headline(tree, profile: SiteProfile) -> str | None:
+    """A date in the headline's own block: the profile's date element there, else any date near it."""
     headline = next(iter(tree.iter("h1")), None)
     if headline is None:
         return None
     scope = headline.getparent() if headline.getparent() is not None else headline
-    return _date_near_headline(scope, GENERIC)
+    return _profile_date(tree, scope, profile)
 
 
 def _real_author(author: str | None, text: str) -> str | None:

@@ -62,6 +62,15 @@ def first_match(tree, selectors) -> object | None:
     return None
 
 
+def unique_match(tree, selectors) -> object | None:
+    """The element of the first selector that matches exactly once (several is ambiguous)."""
+    for css in selectors:
+        found = select(tree, css)
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
 def remove_all(scope, selectors) -> None:
     for css in selectors:
         for node in select(scope, css):

@@ -1,0 +1,56 @@
+"""Shared fixtures: the replica site over real HTTP on loopback, and real crawls of it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from archiver.cli import FAST_LOCAL_SETTINGS, crawl_command, project_root
+from archiver.replica import ReplicaSite, serve_replica
+
+# The replica's slow article answers after this many seconds the first time;
+# the crawls below time out sooner, so the article is only archived after a retry.
+SLOW_SECONDS = 3.0
+CRAWL_SETTINGS = FAST_LOCAL_SETTINGS + ["DOWNLOAD_TIMEOUT=1.5", "DOWNLOAD_MAXSIZE=5000000", "LOG_LEVEL=INFO"]
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    log: str
+    db_path: Path
+
+    def rows(self, sql: str, *params) -> list[sqlite3.Row]:
+        with sqlite3.connect(self.db_path) as conn:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, params).fetchall()
+
+
+def run_crawl(seeds, db_path, extra_settings=(), args=(), timeout=300) -> CrawlResult:
+    """A real ``scrapy crawl news`` subprocess, as an archivist runs it."""
+    command = crawl_command(seeds, db_path, CRAWL_SETTINGS + list(extra_settings), args)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(command, cwd=project_root(), env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlResult(done.returncode, done.stdout + done.stderr, Path(db_path))
+
+
+@pytest.fixture(scope="session")
+def replica():
+    site = ReplicaSite(articles_per_language=60, seed=1)
+    with serve_replica(site, port=0, slow_seconds=SLOW_SECONDS, huge_page_bytes=8_000_000) as server:
+        server.site = site
+        yield server
+
+
+@pytest.fixture(scope="session")
+def first_crawl(replica, tmp_path_factory):
+    """One full crawl of the replica, shared by the tests that only read its results."""
+    hits_before = len(replica.hits)
+    result = run_crawl(replica.seeds, tmp_path_factory.mktemp("crawl") / "archive.db")
+    result.hits = list(replica.hits[hits_before:])
+    return result
