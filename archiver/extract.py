@@ -99,10 +99,11 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     if container is not None:
         article.extractor = f"profile:{profile.name}"
         _extract_with_profile(article, tree, container, base, profile)
+        content = container
     else:
-        _extract_generic(article, tree, base, url, profile)
+        content = _extract_generic(article, tree, base, url, profile)
     _find_section(article, tree, base, profile)
-    article.is_article, article.reason = _classify(article, tree, container, profile)
+    article.is_article, article.reason = _classify(article, tree, content, container is not None, profile)
     return article
 
 
@@ -234,7 +235,8 @@ def _drop_navigation_lines(text: str, profile: SiteProfile, title: str | None) -
 
 # -- generic extraction -----------------------------------------------------
 
-def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteProfile) -> None:
+def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteProfile):
+    """trafilatura on the whole page; returns the element that holds the text, if found."""
     document = trafilatura.bare_extraction(
         copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
     )
@@ -249,6 +251,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
     content = htmltree.content_root(tree, paragraphs(article.text))
     if content is not None:
         article.images = collect_images(htmltree.without_chrome(content), base)
+    return content
 
 
 def _document_dict(document) -> dict:
@@ -361,18 +364,18 @@ def _find_section(article: Article, tree, base: str, profile: SiteProfile) -> No
     article.section_title = htmltree.link_text_to(tree, base, article.section_url, profile)
 
 
-def _classify(article: Article, tree, container, profile: SiteProfile) -> tuple[bool, str]:
+def _classify(article: Article, tree, content, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
     """Is this page an article? Headline + body (+ date or structured data), not a listing."""
     if not article.title:
         return False, "no headline"
     body_chars = len(article.text)
     if body_chars < MIN_ARTICLE_CHARS:
         return False, f"body too short ({body_chars} characters)"
-    scope = container if container is not None else htmltree.content_root(tree, paragraphs(article.text))
-    if scope is not None and htmltree.looks_like_listing(scope, profile):
+    if content is not None and htmltree.looks_like_listing(content, profile) \
+            or htmltree.teasers_in_text(tree, article.text, profile) >= 5:
         return False, "listing page"
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
-    if not (article.published or typed or container is not None or htmltree.meta(tree, "og:type") == "article"):
+    if not (article.published or typed or profiled or htmltree.meta(tree, "og:type") == "article"):
         # Unknown layout, no date, no structured data: a headline and a long
         # body still make an article, but only if it reads like one.
         if len(paragraphs(article.text)) < 2:

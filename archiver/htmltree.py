@@ -237,29 +237,40 @@ def without_chrome(scope):
 
 
 def content_root(tree, texts: list[str]):
-    """The smallest element holding the first and the last of the extracted paragraphs."""
+    """The smallest element holding both the first and the last extracted paragraph.
+
+    Found in one pass over text nodes, so it stays linear in the page size.
+    """
     if not texts:
         return None
-    targets = [texts[0][:60], texts[-1][:60]]
-    found = []
-    for target in targets:
+    first, last = text_owner(tree, texts[0]), text_owner(tree, texts[-1])
+    if first is None or last is None:
+        found = first if first is not None else last
+        return found.getparent() if found is not None else None
+    ancestors_of_last = {last, *last.iterancestors()}
+    for node in (first, *first.iterancestors()):
+        if node in ancestors_of_last:
+            # A single paragraph: one level up, so that its neighbouring images count.
+            if node.tag in ("p", "span", "b", "strong", "em", "i") and node.getparent() is not None:
+                return node.getparent()
+            return node
+    return None
+
+
+def text_owner(tree, paragraph: str):
+    """The element whose own text (or a child's tail) starts ``paragraph``."""
+    line = clean_line(paragraph)
+    # The paragraph's start, else its first few words (inline markup splits text nodes).
+    for probe in dict.fromkeys((line[:30], line[:12].strip())):
+        if not probe:
+            continue
         for node in tree.iter():
-            if isinstance(node.tag, str) and node.tag not in ("html", "body", "head", "title", "script") \
-                    and target in clean_line(node.text or "") + clean_line("".join(node.itertext())[:200]):
-                deepest = node
-                for child in node.iterdescendants():
-                    if isinstance(child.tag, str) and target in clean_line(child.text_content()):
-                        deepest = child
-                found.append(deepest)
-                break
-    if len(found) < 2:
-        return found[0].getparent() if found else None
-    first_path = [found[0]] + list(found[0].iterancestors())
-    second = set([found[1]] + list(found[1].iterancestors()))
-    for node in first_path:
-        if node in second:
-            # One level up from a single paragraph so the neighbouring images count.
-            return node.getparent() if node.tag in ("p", "span") and node.getparent() is not None else node
+            if not isinstance(node.tag, str) or node.tag in ("head", "title", "script", "style"):
+                continue
+            if node.text and probe in clean_line(node.text):
+                return node
+            if node.tail and probe in clean_line(node.tail) and node.getparent() is not None:
+                return node.getparent()
     return None
 
 
@@ -331,6 +342,22 @@ def looks_like_listing(scope, profile: SiteProfile) -> bool:
             article_links.add(href)
     dates = len(find_dates(" ".join(scope.itertext())))
     return len(article_links) >= 5 and dates >= 3
+
+
+def teasers_in_text(tree, text: str, profile: SiteProfile) -> int:
+    """How many links to article-like pages have their headline inside ``text``.
+
+    A text made of other articles' headlines is a listing's teasers, whatever
+    element it came from.
+    """
+    found = set()
+    for link in tree.iter("a"):
+        href = link.get("href")
+        headline = clean_line(link.text_content())
+        if href and len(headline) >= 8 and headline not in found and headline in text \
+                and profile.looks_like_article_url(urljoin("http://x/", href)):
+            found.add(headline)
+    return len(found)
 
 
 def structured_type(tree) -> set[str]:

@@ -1,0 +1,94 @@
+"""Extraction as a pure function of saved pages: no Scrapy, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trafilatura
+
+from archiver.extract import extract_article
+from archiver.normalize import clean_text, paragraphs
+from archiver.profiles import load_profile
+
+PAGES = Path(__file__).parent / "pages"
+CSTO = load_profile("csto")
+
+
+def saved(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_unknown_site_text_is_trafilaturas_own():
+    html = saved("generic_blog.html")
+    url = "https://gazette.example.org/news/harbour-bridge-reopens/"
+    article = extract_article(html, url)
+    direct = trafilatura.extract(html.decode(), url=url, include_comments=False)
+    assert article.extractor == "generic"
+    assert paragraphs(article.text) == paragraphs(clean_text(direct))
+    assert article.is_article
+
+
+def test_unknown_site_metadata_title_date_images():
+    article = extract_article(saved("generic_blog.html"), "https://gazette.example.org/news/harbour-bridge-reopens/")
+    # og:title is shortened; the visible headline is the title.
+    assert article.title == "Harbour bridge reopens after two years of repairs"
+    assert article.published == "2023-05-04T09:30:00"
+    assert article.language == "en"
+    assert [(i.src, i.alt, i.caption) for i in article.images] == [
+        ("https://gazette.example.org/media/2023/05/bridge%20open.jpg", "The reopened bridge",
+         "Traffic crosses the bridge on Thursday morning.")]
+    assert "Related stories" not in article.text and "All rights reserved" not in article.text
+
+
+def test_windows_1251_page_with_meta_charset_only():
+    article = extract_article(saved("ru_cp1251.html"), "https://odkb-csto.org/news/news_odkb/zasedanie/")
+    assert article.extractor == "profile:csto"
+    assert article.title == "Заседание Совета министров иностранных дел ОДКБ"
+    assert article.published == "2020-07-03"  # 3 July: day first
+    assert article.language == "ru"  # from the profile's host (the page declares none)
+    assert article.section == "news_odkb" and article.section_url == "https://odkb-csto.org/news/news_odkb/"
+    lines = paragraphs(article.text)
+    assert lines[-1] == "Пресс-секретарь ОДКБ Владимир Зайнетдинов"
+    assert not {"Назад", "Вернуться в раздел", "Вернуться ко всем новостям", "Другая новость"} & set(lines)
+
+
+def test_bytes_and_str_give_the_same_article():
+    html = saved("generic_blog.html")
+    url = "https://gazette.example.org/news/harbour-bridge-reopens/"
+    assert extract_article(html, url) == extract_article(html.decode("utf-8"), url)
+
+
+def test_empty_and_binary_bodies_are_not_articles():
+    url = "https://odkb-csto.org/news/news_odkb/x/"
+    assert extract_article(b"", url).reason == "empty body"
+    assert extract_article(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), url).reason == "binary body"
+    assert not extract_article("   ", url).is_article
+
+
+def test_soft_404_is_not_an_article():
+    html = ("<html><body><div class='news-detail'><h1>News</h1><p>Element not found</p></div>"
+            "<footer>© 2026</footer></body></html>")
+    article = extract_article(html, "https://en.odkb-csto.org/news/news_odkb/missing/", profile=CSTO)
+    assert not article.is_article and "too short" in article.reason
+
+
+def test_listing_is_not_an_article():
+    items = "".join(
+        f"<div class='news-item'><span class='news-date-time'>0{i}.02.2020</span>"
+        f"<a href='/news/news_odkb/item-{i}/'><b>Item {i} title</b></a><p>Teaser {i}: {'words of the teaser ' * 6}</p></div>"
+        for i in range(1, 9))
+    html = f"<html><body><h1>CSTO News</h1><div class='news-list'>{items}</div></body></html>"
+    article = extract_article(html, "https://en.odkb-csto.org/news/news_odkb/", profile=CSTO)
+    assert not article.is_article
+
+
+def test_broken_html_is_still_an_article():
+    html = ("<html><body><div class='news-detail'><h1>Broken & but readable</h1><span class='news-date-time'>"
+            "05.06.2021</span><p>First paragraph of the article with enough words to count as a body text "
+            "<b>bold that never closes<p>Second paragraph, still inside the bold, with more words to make it long "
+            "enough for an article body. And a third sentence so that the body is clearly long enough to be an "
+            "article.</div></div><p>Third paragraph after a stray closing tag, and more words.")
+    article = extract_article(html, "https://en.odkb-csto.org/news/news_odkb/broken/", profile=CSTO)
+    assert article.is_article and article.title == "Broken & but readable"
+    assert article.published == "2021-06-05"
+    assert paragraphs(article.text)[0].startswith("First paragraph")
