@@ -203,20 +203,26 @@ def _date_near_headline(container, profile: SiteProfile, window: int = 300) -> s
 
 
 def _body_text(body, profile: SiteProfile, title: str | None) -> str:
-    """Clean text of an article body: trafilatura first, the plain block walk if it loses text."""
+    """Clean text of an article body: trafilatura's, or the plain block walk where trafilatura lost text."""
     fragment = etree.tostring(body, encoding="unicode", method="html")
     extracted = trafilatura.extract(
-        f"<html><body><article>{fragment}</article></body></html>",
-        favor_recall=True, include_comments=False, include_tables=True, deduplicate=False,
-        with_metadata=False, output_format="txt",
+        f"<html><body>{fragment}</body></html>", favor_recall=True, include_comments=False,
+        include_tables=True, deduplicate=False, with_metadata=False, output_format="txt",
     )
+    extracted = _table_rows_as_lines(extracted or "")
     walked = htmltree.block_text(body)
-    text = extracted or ""
-    # trafilatura may drop short lines of a small fragment; the block walk
-    # keeps everything, so take it when trafilatura lost a noticeable part.
-    if len(clean_line(text)) < 0.9 * len(clean_line(walked)):
-        text = walked
+    # On a small fragment trafilatura sometimes drops short lines or runs all
+    # paragraphs into one; the block walk keeps every block, so take it then.
+    lost_text = len(clean_line(extracted)) < 0.9 * len(clean_line(walked))
+    lost_lines = len(extracted.splitlines()) < 0.6 * len(walked.splitlines())
+    text = walked if lost_text or lost_lines else extracted
     return _drop_navigation_lines(clean_text(text), profile, title)
+
+
+def _table_rows_as_lines(text: str) -> str:
+    """trafilatura writes table rows as ``| a | b |``; the archive writes ``a | b``."""
+    return "\n".join(line.strip().strip("|").strip() if line.lstrip().startswith("|") else line
+                     for line in text.splitlines())
 
 
 def _drop_navigation_lines(text: str, profile: SiteProfile, title: str | None) -> str:
@@ -364,20 +370,27 @@ def _find_section(article: Article, tree, base: str, profile: SiteProfile) -> No
     article.section_title = htmltree.link_text_to(tree, base, article.section_url, profile)
 
 
+MIN_DATED_ARTICLE_CHARS = 40  # a dated page with a headline may be a short notice
+TEASER_SHARE = 0.15  # listings: other articles' headlines make up this much of the text
+
+
 def _classify(article: Article, tree, content, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
-    """Is this page an article? Headline + body (+ date or structured data), not a listing."""
+    """Is this page an article? A headline and a body (with a date, structured data or the
+    profile's article container), and not a listing of other articles."""
     if not article.title:
         return False, "no headline"
     body_chars = len(article.text)
-    if body_chars < MIN_ARTICLE_CHARS:
-        return False, f"body too short ({body_chars} characters)"
-    if content is not None and htmltree.looks_like_listing(content, profile) \
-            or htmltree.teasers_in_text(tree, article.text, profile) >= 5:
+    teasers, teaser_chars = htmltree.teasers_in_text(tree, article.text, profile)
+    if teasers >= 5 or (teasers and teaser_chars >= TEASER_SHARE * body_chars) or \
+            (content is not None and htmltree.looks_like_listing(content, profile)):
         return False, "listing page"
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
-    if not (article.published or typed or profiled or htmltree.meta(tree, "og:type") == "article"):
-        # Unknown layout, no date, no structured data: a headline and a long
-        # body still make an article, but only if it reads like one.
-        if len(paragraphs(article.text)) < 2:
-            return False, "no date and a single block of text"
+    if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
+        return True, ""
+    if body_chars < MIN_ARTICLE_CHARS:
+        return False, f"body too short ({body_chars} characters)"
+    if not (profiled or htmltree.meta(tree, "og:type") == "article") and len(paragraphs(article.text)) < 2:
+        # Unknown layout, no date, no structured data: a long body still makes
+        # an article, but only if it reads like one.
+        return False, "no date and a single block of text"
     return True, ""

@@ -152,19 +152,22 @@ def is_ancestor_path(candidate: str, url: str) -> bool:
 
 
 def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None:
-    """Drop links that navigate away from the article, and blocks made only of them.
+    """Drop standalone links that navigate away from the article, and blocks left empty.
 
-    A link is navigation when its text is one the profile names ("Back to the
-    section"), when it runs script (``javascript:history.back()``) or when it
-    points back up to a listing above the page.
+    A link is navigation when it stands alone in its block (not inside a
+    sentence) and its text is one the profile names ("Back to the section"),
+    or it runs script (``javascript:history.back()``), or it points back up
+    to a listing above the page.
     """
+    page = canonical_url(page_url)
     for link in list(scope.iter("a")):
+        if not _stands_alone(link):
+            continue
         href = (link.get("href") or "").strip()
         text = fold_text(link.text_content())
         is_navigation = text in navigation_texts or href.lower().startswith("javascript:")
         if not is_navigation and href and len(text) < 60:
-            target = canonical_url(absolute_url(base, href))
-            is_navigation = is_ancestor_path(target, canonical_url(page_url))
+            is_navigation = is_ancestor_path(canonical_url(absolute_url(base, href)), page)
         if not is_navigation:
             continue
         block = link.getparent()
@@ -175,6 +178,16 @@ def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None
             parent = block.getparent()
             drop(block)
             block = parent
+
+
+LINK_SEPARATORS = re.compile(r"[\s|/·•,;:←→<>«»()\[\]-]+")
+
+
+def _stands_alone(link) -> bool:
+    """No running text right before or after the link: it is not part of a sentence."""
+    previous = link.getprevious()
+    before = previous.tail if previous is not None else (link.getparent().text if link.getparent() is not None else "")
+    return not LINK_SEPARATORS.sub("", (before or "") + (link.tail or ""))
 
 
 def block_text(scope) -> str:
@@ -197,16 +210,18 @@ def block_text(scope) -> str:
             if node.tail:
                 current.append(node.tail)
             return
-        if tag in BLOCK_TAGS or tag == "br":
+        if tag in ("td", "th"):
+            # A table row is one line, its cells separated by " | ".
+            if any(piece.strip() for piece in current):
+                current.append(" | ")
+        elif tag in BLOCK_TAGS or tag == "br":
             flush()
         if node.text and tag != "br":
             current.append(node.text)
         for child in node:
             walk(child)
-        if tag in BLOCK_TAGS:
+        if tag in BLOCK_TAGS and tag not in ("td", "th"):
             flush()
-        elif tag in ("td", "th"):
-            current.append(" ")
         if node.tail:
             current.append(node.tail)
 
@@ -344,8 +359,8 @@ def looks_like_listing(scope, profile: SiteProfile) -> bool:
     return len(article_links) >= 5 and dates >= 3
 
 
-def teasers_in_text(tree, text: str, profile: SiteProfile) -> int:
-    """How many links to article-like pages have their headline inside ``text``.
+def teasers_in_text(tree, text: str, profile: SiteProfile) -> tuple[int, int]:
+    """How many links to article-like pages have their headline inside ``text``, and their length.
 
     A text made of other articles' headlines is a listing's teasers, whatever
     element it came from.
@@ -357,7 +372,7 @@ def teasers_in_text(tree, text: str, profile: SiteProfile) -> int:
         if href and len(headline) >= 8 and headline not in found and headline in text \
                 and profile.looks_like_article_url(urljoin("http://x/", href)):
             found.add(headline)
-    return len(found)
+    return len(found), sum(len(headline) for headline in found)
 
 
 def structured_type(tree) -> set[str]:

@@ -40,6 +40,12 @@ def run_crawl(seeds, db_path, extra_settings=(), args=(), timeout=300) -> CrawlR
 
 
 @pytest.fixture(scope="session")
+def crawl():
+    """``crawl(seeds, db_path, extra_settings=(), args=())``: run a real crawl, get a :class:`CrawlResult`."""
+    return run_crawl
+
+
+@pytest.fixture(scope="session")
 def replica():
     site = ReplicaSite(articles_per_language=60, seed=1)
     with serve_replica(site, port=0, slow_seconds=SLOW_SECONDS, huge_page_bytes=8_000_000) as server:
