@@ -35,6 +35,11 @@ class PageLink:
     is_pagination: bool
     looks_like_article: bool
 
+    @property
+    def is_headline(self) -> bool:
+        """Links to articles carry their headline; "Previous day", "Next" or a date do not."""
+        return self.looks_like_article and len(self.text) >= 15 and len(self.text.split()) >= 3
+
 
 class NewsPage:
     """One fetched HTML page of a news site."""
@@ -65,11 +70,18 @@ class NewsPage:
             if not href or href.lower().startswith(UNFOLLOWABLE_SCHEMES):
                 continue
             url = canonical_url(htmltree.absolute_url(base, href), self.profile)
-            if url in found or not url.startswith(("http://", "https://")):
+            if not url.startswith(("http://", "https://")):
+                continue
+            text = " ".join(element.text_content().split())
+            known = found.get(url)
+            if known is not None:
+                # A teaser links its picture and its headline: keep the headline.
+                if len(text) > len(known.text):
+                    found[url] = PageLink(url, text, known.is_pagination, known.looks_like_article)
                 continue
             found[url] = PageLink(
                 url=url,
-                text=" ".join(element.text_content().split()),
+                text=text,
                 is_pagination=self.is_pagination_url(url) or in_pager(element),
                 looks_like_article=self.profile.looks_like_article_url(url),
             )

@@ -17,6 +17,8 @@ ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "")
 SITE_PROFILE = "csto"
 # Listing pages in a row that bring no new article before pagination stops.
 LISTING_BARREN_LIMIT = 2
+# A safety net against link spaces no rule foresaw; "next page" is not a level.
+DEPTH_LIMIT = 50
 
 # -- politeness ----------------------------------------------------------------
 USER_AGENT = f"archiver/{__version__} (news archiving crawler; +{PROJECT_URL})"

@@ -62,6 +62,7 @@ class NewsSpider(scrapy.Spider):
         # Scrapy's OffsiteMiddleware works on host names; ours also checks ports.
         self.allowed_domains = sorted({urlsplit(url).hostname for url in self.seeds})
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
+        self.depth_limit = settings.getint("DEPTH_LIMIT")
         self.scheduled: set[str] = set(self.seeds)
         self.logger.info("Profile %s, seeds: %s", self.profile.name, ", ".join(self.seeds))
 
@@ -110,19 +111,22 @@ class NewsSpider(scrapy.Spider):
 
     def follow_links(self, page: NewsPage, response, is_article: bool):
         barren = response.meta.get("barren", 0)
-        new_links = [link for link in page.links if self.in_scope(link.url)]
-        new_links = [link for link in new_links if link.url not in self.scheduled]
+        depth = response.meta.get("depth", 0)
+        new_links = [link for link in page.links if link.url not in self.scheduled and self.in_scope(link.url)]
         if not is_article:
-            # A listing that brings no new article counts towards the barren
-            # limit; past it, its pagination and other links are not followed.
-            # This ends Bitrix's endless "last page again" pagination and any
-            # calendar-like space of pages that leads nowhere new.
-            barren = 0 if any(link.looks_like_article for link in new_links) else barren + 1
+            # A listing that brings no new headline link counts towards the
+            # barren limit; past it, its pagination and other links are not
+            # followed. This ends Bitrix's endless "last page again" pagination
+            # and any calendar-like space of pages that leads nowhere new.
+            barren = 0 if any(link.is_headline for link in new_links) else barren + 1
             if barren > self.barren_limit:
                 self.logger.debug("No new articles for %d listing pages, not following %s further",
                                   barren, response.url)
-                new_links = [link for link in new_links if link.looks_like_article]
+                new_links = [link for link in new_links if link.is_headline]
         for link in new_links:
+            if self.depth_limit and depth + (not link.is_pagination) > self.depth_limit:
+                self.crawler.stats.inc_value("archiver/links/too_deep")
+                continue  # not marked as scheduled: a shorter path may still reach it
             self.scheduled.add(link.url)
             if link.looks_like_article:
                 priority = ARTICLE_PRIORITY
