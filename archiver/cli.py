@@ -1,6 +1,8 @@
 """The ``archiver`` command: helpers around the ``scrapy crawl news`` spider.
 
     archiver demo [--db data/demo.db]   serve the bundled replica site on loopback and crawl it
+    archiver seed --redis-url URL [URL...]          cluster: push the seeds into the shared queue
+    archiver ingest --redis-url URL --db PATH       cluster: the one writer (Redis stream -> SQLite)
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--keep", action="store_true", help="keep an existing demo archive (re-crawl it)")
     demo_parser.add_argument("--log-level", default="INFO")
     demo_parser.set_defaults(run=demo)
+    from .cluster import add_commands as add_cluster_commands  # archiver seed, archiver ingest
+
+    add_cluster_commands(commands)
     arguments = parser.parse_args(argv)
     return arguments.run(arguments)
 

@@ -27,10 +27,14 @@ class ArticleItem:
     status: int = 200
     # Other URLs that led to this article (redirect sources, tracking variants).
     aliases: list[str] = field(default_factory=list)
+    # The article's entry in the listing that linked it, to notice edits without fetching.
+    listing_title: str | None = None
+    listing_date: str | None = None
+    listing_url: str | None = None
 
     @classmethod
     def from_article(cls, article: Article, fetched_at: str, status: int = 200,
-                     aliases: list[str] | None = None) -> "ArticleItem":
+                     aliases: list[str] | None = None, teaser: tuple | None = None) -> "ArticleItem":
         return cls(
             url=article.url, title=article.title, published=article.published, text=article.text,
             language=article.language, section=article.section, section_url=article.section_url,
@@ -39,4 +43,6 @@ class ArticleItem:
             content_hash=content_hash(article.title, article.published, article.text),
             extractor=article.extractor, fetched_at=fetched_at, status=status,
             aliases=sorted(set(aliases or ()) - {article.url}),
+            listing_title=teaser[0] if teaser else None, listing_date=teaser[1] if teaser else None,
+            listing_url=teaser[2] if teaser else None,
         )

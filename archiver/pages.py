@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import htmltree
 from .extract import Article, body_problem, decode_html, extract_from_tree
-from .normalize import canonical_url
+from .normalize import canonical_url, find_dates, parse_date
 from .profiles import SiteProfile
 
 # Documents and media that are never crawled as pages.
@@ -89,6 +89,62 @@ class NewsPage:
 
     def is_pagination_url(self, url: str) -> bool:
         return any(self.profile.is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))
+
+    @cached_property
+    def teasers(self) -> dict[str, tuple[str, str | None]]:
+        """Listing entries: article URL -> (headline, date) as the listing shows them."""
+        if self.tree is None:
+            return {}
+        headlines = {link.url: link.text for link in self.links if link.is_headline}
+        base = htmltree.base_url(self.tree, self.url)
+        entries: dict[str, tuple[str, str | None]] = {}
+        for element in self.tree.iter("a"):
+            href = (element.get("href") or "").strip()
+            if not href or href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+                continue
+            url = canonical_url(htmltree.absolute_url(base, href), self.profile)
+            if url in headlines and url not in entries:
+                entries[url] = (headlines[url], self._teaser_date(element, url))
+        return entries
+
+    def _teaser_date(self, link, url: str) -> str | None:
+        """The date written in the teaser block around a headline link (the block holding only this article)."""
+        block = link.getparent()
+        for _ in range(4):
+            if block is None:
+                return None
+            targets = {canonical_url(htmltree.absolute_url(self.url, a.get("href") or ""), self.profile)
+                       for a in block.iter("a") if a.get("href")}
+            if len(targets - {url}) > 1:
+                return None  # the block holds other articles too: no date of its own
+            for candidate in find_dates(block.text_content()):
+                return parse_date(candidate, self.profile.dayfirst, self.profile.date_formats)
+            block = block.getparent()
+        return None
+
+    def page_number(self, url: str) -> int | None:
+        """The listing page a URL shows (``?PAGEN_1=3`` is 3, the bare listing 1), if paginated by parameter."""
+        for name, value in parse_qsl(urlsplit(url).query):
+            if self.profile.is_pagination_param(name):
+                return int(value) if value.isdigit() else None
+        return 1
+
+    def next_page(self, links: list[PageLink]) -> list[PageLink]:
+        """Of the pager links, the next page only (all of them when page numbers are unknown)."""
+        current = self.page_number(self.url)
+        pager = [link for link in links if link.is_pagination]
+        numbered = [(self.page_number(link.url), link) for link in pager]
+        if current is None or any(number is None for number, _ in numbered):
+            return pager
+        later = [(number, link) for number, link in numbered if number > current]
+        return [min(later, key=lambda pair: pair[0])[1]] if later else []
+
+
+def listing_root(url: str, profile: SiteProfile) -> str:
+    """A listing's first page: its URL without pagination parameters."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not profile.is_pagination_param(k)]
+    return canonical_url(parts._replace(query="&".join(f"{k}={v}" for k, v in query)).geturl(), profile)
 
 
 PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links", re.IGNORECASE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
-from .storage import Archive, SaveCounts
+from .storage import SaveCounts
 
 logger = logging.getLogger(__name__)
 
@@ -35,25 +35,37 @@ class ValidationPipeline:
 
 
 class ArchivePipeline:
-    """Write articles to the SQLite archive (``ARCHIVE_DB``) in batched transactions."""
+    """Write articles to the archive (``ARCHIVE_DB``) in batched transactions.
 
-    def __init__(self, path: str, batch_size: int, stats):
-        self.path, self.batch_size, self.stats = path, max(1, batch_size), stats
-        self.archive: Archive | None = None
+    The archive is the run's (:mod:`archiver.runs`): each batch is written in
+    one transaction together with the crawl state that led to it.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
+        self.stats = crawler.stats
+        self.run = None
         self.pending: list[dict] = []
         self.totals = SaveCounts()
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        return cls(settings.get("ARCHIVE_DB"), settings.getint("ARCHIVE_BATCH_SIZE"), crawler.stats)
+        return cls(crawler)
 
     def open_spider(self):
-        self.archive = Archive(self.path)
-        logger.info("Archive: %s (%d articles)", self.path, self.archive.count())
+        self.run = getattr(self.crawler, "archive_run", None)
+        if self.run is None:
+            raise NotConfigured("ArchivePipeline needs the archiver.runs.ArchiveRun extension")
+        if self.run.archive is not None:
+            logger.info("Archive: %s (%d articles)", self.run.db_path, self.run.archive.count())
 
     def process_item(self, item):
-        self.pending.append(ItemAdapter(item).asdict())
+        if self.run is None or self.run.archive is None:
+            return item  # locked out: nothing is written
+        row = ItemAdapter(item).asdict()
+        self.run.observe(row)
+        self.pending.append(row)
         if len(self.pending) >= self.batch_size:
             self.flush()
         return item
@@ -61,7 +73,10 @@ class ArchivePipeline:
     def flush(self) -> None:
         if not self.pending:
             return
-        counts = self.archive.save(self.pending)
+        archive = self.run.archive
+        with archive.db.atomic():
+            self.run.state.flush()
+            counts = archive.save(self.pending, run_id=self.run.run_id)
         self.pending = []
         for name in ("new", "updated", "unchanged", "aliased"):
             value = getattr(counts, name)
@@ -70,8 +85,9 @@ class ArchivePipeline:
                 self.stats.inc_value(f"archive/{name}", value)
 
     def close_spider(self):
+        if self.run is None or self.run.archive is None:
+            return
         self.flush()
-        total = self.archive.count()
-        self.archive.close()
         logger.info("Archive %s: %d new, %d updated, %d unchanged, %d stored under another URL; %d articles in all",
-                    self.path, self.totals.new, self.totals.updated, self.totals.unchanged, self.totals.aliased, total)
+                    self.run.db_path, self.totals.new, self.totals.updated, self.totals.unchanged,
+                    self.totals.aliased, self.run.archive.count())

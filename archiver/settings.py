@@ -15,8 +15,13 @@ ARCHIVE_BATCH_SIZE = 25  # articles per transaction
 ARCHIVER_CONTACT = os.environ.get("ARCHIVER_CONTACT", "")
 # The site profile used by the `news` spider unless `-a profile=...` says otherwise.
 SITE_PROFILE = "csto"
-# Listing pages in a row that bring no new article before pagination stops.
+# Listing pages in a row that bring no new article before pagination stops
+# (on an incremental run: pages whose articles are all archived and unchanged).
 LISTING_BARREN_LIMIT = 2
+# Health checks of each run (exit code 4 "degraded" when one fails).
+COVERAGE_DROP_THRESHOLD = 0.3  # a field's coverage falling by more than this vs. recent runs
+COVERAGE_MIN_ARTICLES = 10  # runs extracting fewer articles are not compared
+DEGRADED_AFTER_DAYS_WITHOUT_NEW = 30  # no new article for this many days (negative: never)
 # A safety net against link spaces no rule foresaw; "next page" is not a level.
 DEPTH_LIMIT = 50
 
@@ -41,8 +46,11 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry, doubled for each further one
 RETRY_BACKOFF_MAX = 60.0
 REDIRECT_MAX_TIMES = 10
-# 404/410 reach the spider, which logs them as gone instead of dropping them silently.
-HTTPERROR_ALLOWED_CODES = [404, 410]
+# 404/410 reach the spider, which logs them as gone instead of dropping them silently;
+# 304 answers its conditional requests.
+HTTPERROR_ALLOWED_CODES = [304, 404, 410]
+# A page that fails is bad input, logged as a warning; ERROR is kept for what fails a run.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
 DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.RetryBackoffMiddleware": 560,
@@ -52,6 +60,11 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "archiver.middlewares.PaginationDepthMiddleware": 900,
 }
+EXTENSIONS = {
+    "archiver.runs.ArchiveRun": 100,
+}
+# Our `scrapy crawl` returns the run's exit code (see archiver/commands/crawl.py).
+COMMANDS_MODULE = "archiver.commands"
 ITEM_PIPELINES = {
     "archiver.pipelines.ValidationPipeline": 100,
     "archiver.pipelines.ArchivePipeline": 300,
@@ -65,3 +78,10 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# -- cluster mode (README: "Running a cluster") ----------------------------------
+# With a Redis URL (here, -s REDIS_URL=... or $REDIS_URL) workers share one
+# scrapy-redis queue and dupefilter and send items to `archiver ingest`;
+# without one, the addon does nothing (scrapy-redis is not even imported).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+ADDONS = {"archiver.cluster.ClusterAddon": 0}

@@ -1,44 +1,26 @@
 """The SQLite archive, through sqlite-utils.
 
 One row per article in ``articles`` (unique canonical URL, so one row per
-(URL, published date) too), its images in ``images``, and every other URL
-that led to the same article in ``url_aliases``. The schema is created or
+(URL, published date) too), its images in ``images``, every other URL that
+led to the same article in ``url_aliases``, and the content an edit replaced
+in ``article_versions``. The schema (:mod:`archiver.schema`) is created or
 migrated when an :class:`Archive` is opened; writes happen in batches, one
-transaction per batch, an article always together with its images.
+transaction per batch, an article always together with its images, its
+previous version and its crawl state.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+from .schema import ARTICLES, ensure_schema
 
-ARTICLE_COLUMNS = {
-    "id": int,
-    "url": str,  # canonical absolute URL, unique
-    "title": str,
-    "published": str,  # ISO 8601 date or datetime; NULL when the page shows none
-    "date_missing": int,  # 1 when no date could be found on the page
-    "text": str,  # clean body text, paragraphs separated by a blank line
-    "language": str,
-    "section": str,
-    "section_url": str,
-    "section_title": str,
-    "description": str,
-    "author": str,
-    "content_hash": str,  # SHA-256 of title, published and text
-    "image_count": int,
-    "extractor": str,
-    "fetched_at": str,  # when this content was fetched (UTC, ISO 8601)
-    "first_seen": str,
-    "last_seen": str,
-}
-IMAGE_COLUMNS = {"id": int, "article_id": int, "src": str, "alt": str, "caption": str, "position": int}
-ALIAS_COLUMNS = {"url": str, "article_id": int, "first_seen": str}
+logger = logging.getLogger(__name__)
 
 
 def utc_now() -> str:
@@ -71,20 +53,24 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
-    def save(self, articles: list[dict]) -> SaveCounts:
-        """Store a batch of extracted articles in one transaction; returns what happened."""
+    def save(self, articles: list[dict], run_id: int | None = None) -> SaveCounts:
+        """Store a batch of extracted articles in one transaction; returns what happened.
+
+        Idempotent: saving the same article again only updates ``last_seen``.
+        """
         counts = SaveCounts()
         with self.db.atomic():
             for article in articles:
-                outcome = self._save_one(article)
+                outcome = self._save_one(article, run_id)
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
+                self._mark_stored(article, run_id)
         return counts
 
-    def _save_one(self, article: dict) -> str:
+    def _save_one(self, article: dict, run_id: int | None) -> str:
         now = article.get("fetched_at") or utc_now()
-        row = {k: article.get(k) for k in ARTICLE_COLUMNS if k not in ("id", "first_seen", "last_seen")}
-        row["date_missing"] = int(not article.get("published"))
-        row["image_count"] = len(article.get("images") or ())
+        row = {k: article.get(k) for k in ARTICLES if k not in ("id", "first_seen", "last_seen", "status")}
+        row.update(date_missing=int(not article.get("published")), image_count=len(article.get("images") or ()),
+                   run_id=run_id, status="live")
         existing = self.article_id_for(article["url"])
         if existing is None:
             duplicate = self._same_content(row)
@@ -98,13 +84,22 @@ class Archive:
             outcome = "new"
         else:
             article_id = existing
-            stored_hash = self.db.execute("SELECT content_hash FROM articles WHERE id = ?", [article_id]).fetchone()[0]
-            if stored_hash == row["content_hash"]:
-                self.db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [now, article_id])
+            stored = self.db.execute("SELECT content_hash, published FROM articles WHERE id = ?",
+                                     [article_id]).fetchone()
+            if stored[0] == row["content_hash"]:
+                self.db.execute("UPDATE articles SET last_seen = ?, status = 'live' WHERE id = ?", [now, article_id])
+                self._update_listing_entry(article_id, article)
                 outcome = "unchanged"
             else:
+                if stored[1] != row["published"]:
+                    logger.warning("Publication date of %s changed from %s to %s; the old one is kept as a version",
+                                   article["url"], stored[1], row["published"])
+                self._keep_version(article_id, now, run_id)
                 row.pop("url")
                 row["last_seen"] = now
+                if not row.get("listing_title"):
+                    for column in ("listing_title", "listing_date", "listing_url"):
+                        row.pop(column)
                 self.db["articles"].update(article_id, row)
                 self._write_images(article_id, article.get("images") or [])
                 outcome = "updated"
@@ -112,6 +107,28 @@ class Archive:
             if other != article["url"]:
                 self._alias(other, article_id, now)
         return outcome
+
+    def _keep_version(self, article_id: int, now: str, run_id: int | None) -> None:
+        """Copy the article's current content to ``article_versions`` before it is replaced."""
+        self.db.execute(
+            "INSERT INTO article_versions (article_id, title, published, text, content_hash, fetched_at, run_id,"
+            " superseded_at, superseded_by_run) SELECT id, title, published, text, content_hash, fetched_at, run_id,"
+            " ?, ? FROM articles WHERE id = ?", [now, run_id, article_id])
+
+    def _update_listing_entry(self, article_id: int, article: dict) -> None:
+        if article.get("listing_title"):
+            self.db.execute("UPDATE articles SET listing_title = ?, listing_date = ?, listing_url = ? WHERE id = ?",
+                            [article["listing_title"], article.get("listing_date"), article.get("listing_url"),
+                             article_id])
+
+    def _mark_stored(self, article: dict, run_id: int | None) -> None:
+        """The crawl state of every URL that led here: stored (same transaction as the article)."""
+        for url in {article["url"], *(article.get("aliases") or ())}:
+            self.db.execute(
+                "INSERT INTO pages (url, kind, state, http_status, fetched_at, run_id) VALUES (?, 'article', 'stored',"
+                " ?, ?, ?) ON CONFLICT(url) DO UPDATE SET kind = 'article', state = 'stored',"
+                " http_status = excluded.http_status, fetched_at = excluded.fetched_at, run_id = excluded.run_id",
+                [url, article.get("status") or 200, article.get("fetched_at"), run_id])
 
     def article_id_for(self, url: str) -> int | None:
         """The article stored under ``url``, directly or as an alias."""
@@ -145,28 +162,3 @@ class Archive:
 
     def count(self, table: str = "articles") -> int:
         return self.db[table].count
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes, or add what an older archive lacks."""
-    _table(db, "articles", ARTICLE_COLUMNS, pk="id", not_null={"url"})
-    _table(db, "images", IMAGE_COLUMNS, pk="id", foreign_keys=[("article_id", "articles", "id")])
-    _table(db, "url_aliases", ALIAS_COLUMNS, pk="url", foreign_keys=[("article_id", "articles", "id")])
-    db["articles"].create_index(["url"], unique=True, if_not_exists=True)
-    db["articles"].create_index(["content_hash"], if_not_exists=True)
-    for column in ("published", "section", "language"):
-        db["articles"].create_index([column], if_not_exists=True)
-    db["images"].create_index(["article_id", "position"], if_not_exists=True)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def _table(db, name: str, columns: dict, **options) -> None:
-    table = db[name]
-    if not table.exists():
-        table.create(columns, **options)
-        return
-    # Migration: add the columns a newer version of archiver knows of.
-    existing = {column.name for column in table.columns}
-    for column, kind in columns.items():
-        if column not in existing:
-            table.add_column(column, kind)

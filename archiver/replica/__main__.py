@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=8000 if name == "serve" else None, required=name != "serve")
         p.add_argument("--articles", type=int, default=60, help="articles per language")
         p.add_argument("--seed", type=int, default=1)
+        p.add_argument("--flavour", choices=("classic", "variant"), default="classic",
+                       help="variant: the same site with other markup and wording")
         p.add_argument("--hosts", default="127.0.0.1,127.0.0.2", help="English and Russian loopback addresses")
         p.add_argument("--external-host", default="127.0.0.3")
     serve = sub.choices["serve"]
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     hosts = tuple(h.strip() for h in args.hosts.split(","))
-    site = ReplicaSite(articles_per_language=args.articles, seed=args.seed)
+    site = ReplicaSite(articles_per_language=args.articles, seed=args.seed, flavour=args.flavour)
     if args.command == "groundtruth":
         base_urls = {"en": f"http://{hosts[0]}:{args.port}", "ru": f"http://{hosts[1]}:{args.port}"}
         if args.excluded:

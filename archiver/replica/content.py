@@ -11,12 +11,13 @@ from urllib.parse import urljoin
 
 from w3lib.url import safe_url_string
 
-from . import model, texts
+from . import model, texts, variant
 from .model import Article
 
 PER_PAGE = 10
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 MIN_ARTICLES = 34
+FLAVOURS = ("classic", "variant")
 SECTION_SLUGS = [s[0] for s in texts.SECTIONS]
 VISIBLE_SECTIONS = [s[0] for s in texts.SECTIONS if s[3]]
 
@@ -62,9 +63,12 @@ TRAP_PLACES = [(None, 1, "not_found"), (None, 4, "old_redirect"), (None, 7, "sof
 class ReplicaSite:
     """A deterministic two-language Bitrix news site; cheap to build, pages are rendered on request."""
 
-    def __init__(self, articles_per_language: int = 60, seed: int = 1):
+    def __init__(self, articles_per_language: int = 60, seed: int = 1, flavour: str = "classic"):
         if articles_per_language < MIN_ARTICLES:
             raise ValueError(f"articles_per_language must be at least {MIN_ARTICLES}")
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {FLAVOURS}")
+        self.flavour = flavour  # "classic", or "variant": other markup and wording (pages_variant.py)
         self.articles_per_language = articles_per_language
         self.seed = seed
         self._lock = threading.RLock()
@@ -92,6 +96,9 @@ class ReplicaSite:
                     lists[art.language].append(art)
             for arts in lists.values():
                 arts.sort(key=lambda a: a.order_date, reverse=True)
+                for art in arts:
+                    if self.flavour == "variant" and art.item in variant.ROLES:
+                        art.role = variant.ROLES[art.item]
             self._lists = lists
             return lists
 
@@ -178,6 +185,8 @@ class ReplicaSite:
                     blocks.append(("sig", texts.UI[art.language]["signature"]))
             else:
                 blocks = model.special_body(art, v) or model.generate_body(self.seed, art, v)
+            if self.flavour == "variant":
+                blocks = variant.adjust_blocks(art, blocks)
             if art.edits:
                 i = next(i for i, b in enumerate(blocks) if b[0] == "p")
                 suffix = texts.UI[art.language]["edited_para"] * art.edits
@@ -277,8 +286,13 @@ class ReplicaSite:
         (NFC, NBSP as space, collapsed; signature and the PDF link text included; captions and tables excluded),
         captions, images (detail picture first; src as safe_url_string(urljoin(url, raw src))), tables (rows of
         cells), boilerplate (page lines that must not be extracted), role (the nastiness it carries, or None).
+        The variant flavour adds optional_lines (lines a crawler may keep or drop: the date line that opens the
+        body of its "body_date" article, whose published date is that date).
         """
-        from .pages import boilerplate_lines  # pages imports this module
+        if self.flavour == "variant":
+            from .pages_variant import boilerplate_lines  # the pages modules import this one
+        else:
+            from .pages import boilerplate_lines
         out = []
         for lang in ("en", "ru"):
             base = base_urls[lang]
@@ -315,6 +329,8 @@ class ReplicaSite:
                     "boilerplate": [ln for ln in boilerplate_lines(self, art) if ln not in text],
                     "role": art.role or None,
                 })
+                if self.flavour == "variant":
+                    out[-1]["optional_lines"] = variant.optional_lines(self, art)
         return out
 
     def ground_truth_excluded(self, base_urls: dict[str, str], external_url: str | None = None) -> list[dict]:
@@ -356,12 +372,19 @@ class ReplicaSite:
                 pages = max(1, -(-len(self.listing(lang, section)) // PER_PAGE))
                 add(path, "listing")
                 for page in range(2, pages + 1):
-                    add(f"{path}?PAGEN_1={page}", "listing page")
+                    add(f"{path}?{self.page_param(section)}={page}", "listing page")
             for day in self.filter_days(lang):
                 add(f"/news/?arrFilter_DATE={day.isoformat()}&set_filter=Y", "listing filter")
+            if self.flavour == "variant":
+                for path, reason in variant.excluded(self, lang):
+                    add(path, reason)
         if external_url:
             out.append({"url": external_url + "/partners/", "language": None, "reason": "off-site host"})
         return out
+
+    def page_param(self, section: str | None) -> str:
+        """The listing's Bitrix pager parameter."""
+        return "PAGEN_2" if self.flavour == "variant" and section == variant.PAGEN2_SECTION else "PAGEN_1"
 
     def filter_days(self, language: str) -> list[dt.date]:
         """Days offered as filter links on the all-news listing."""

@@ -5,7 +5,8 @@ Routes (same on both language hosts): /robots.txt; /upload/..., /local/..., /bit
 /news/?arrFilter_DATE=YYYY-MM-DD&set_filter=Y; /news/calendar/?date=YYYY-MM-DD (endless); /news/old/<n>/ -> 301
 /news/redirect/?to=<path> -> 302; /news/loop-a/ <-> /news/loop-b/; the trap paths in content.TRAPS; article paths
 (also with any query, with index.php, ?print=Y; without the trailing slash -> 301). The external host answers a
-trivial page for any path.
+trivial page for any path. The "variant" flavour renders with pages_variant, pages one section with ?PAGEN_2=N and
+adds /news/archive/YYYY-MM-DD/ (endless) and /news/?tags=<word>.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from . import binary, pages, texts
+from . import binary, pages, pages_variant, texts
 from .content import TRAP_BY_PATH, TRAPS, ReplicaSite
 from .model import NEWEST_DATE
 
@@ -119,6 +120,9 @@ def serve_replica(site: ReplicaSite, port: int = 0, hosts=("127.0.0.1", "127.0.0
     return ReplicaServer(site, port, tuple(hosts), external_host, slow_seconds, huge_page_bytes)
 
 
+_classic_pages = pages
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
@@ -198,7 +202,8 @@ class Handler(BaseHTTPRequestHandler):
         site = replica.site
         parts = urlsplit(self.path)
         path, query = unquote(parts.path), parse_qs(parts.query)
-        ctx = pages.Ctx(site, role, replica.base_urls, replica.external_url, parts.path)
+        ctx = _classic_pages.Ctx(site, role, replica.base_urls, replica.external_url, parts.path)
+        pages = pages_variant if site.flavour == "variant" else _classic_pages
         html = lambda body, status=200, **kw: Response(status, body, **kw)
 
         if path == "/robots.txt":
@@ -230,6 +235,13 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 day = NEWEST_DATE
             return html(pages.calendar_page(ctx, day))
+        if site.flavour == "variant" and path.startswith("/news/archive/") and path.count("/") == 4:
+            try:
+                return html(pages.archive_page(ctx, dt.date.fromisoformat(path.split("/")[3])))
+            except ValueError:
+                pass
+        if site.flavour == "variant" and path == "/news/" and "tags" in query:
+            return html(pages.tag_page(ctx, query["tags"][0]))
         if path == "/news/" and "arrFilter_DATE" in query:
             try:
                 day = dt.date.fromisoformat(query["arrFilter_DATE"][0])
@@ -237,12 +249,12 @@ class Handler(BaseHTTPRequestHandler):
                 day = NEWEST_DATE
             return html(pages.simple_list_page(ctx, texts.UI[role]["news"], site.on_day(role, day)))
         if path == "/news/" or (pages.section_of(path) and path.count("/") == 3 and path.endswith("/")):
-            page_no = query.get("PAGEN_1", ["1"])[0]
+            page_no = query.get(site.page_param(pages.section_of(path)), ["1"])[0]
             newest = max((a.modified for a in site.articles(role)[:10]), default=None)
             return html(pages.listing_page(ctx, pages.section_of(path), int(page_no) if page_no.isdigit() else 1),
                         validators=True, modified=newest)
         if path in TRAP_BY_PATH:
-            return self._trap(replica, ctx, TRAP_BY_PATH[path])
+            return self._trap(replica, ctx, TRAP_BY_PATH[path], pages)
         if path.startswith("/news/") and not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
             return redirect(301, parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
         if path.endswith("/index.php"):
@@ -264,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
                             modified=art.modified)
         return html(body, validators=True, modified=art.modified)
 
-    def _trap(self, replica: ReplicaServer, ctx: pages.Ctx, kind: str) -> Response:
+    def _trap(self, replica: ReplicaServer, ctx: pages.Ctx, kind: str, pages=pages) -> Response:
         title = TRAPS[kind][1 if ctx.lang == "en" else 2]
         if kind == "not_found":
             return Response(404, pages.not_found_page(ctx))

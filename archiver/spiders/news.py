@@ -14,13 +14,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from ..incremental import Knowledge
 from ..items import ArticleItem
 from ..normalize import canonical_url
-from ..pages import NewsPage, is_document_url
+from ..pages import NewsPage, is_document_url, listing_root
 from ..profiles import load_profile
 from ..storage import utc_now
 
@@ -32,10 +34,11 @@ MAX_PATH_SEGMENTS = 12
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, start_urls: str | None = None, profile: str | None = None, **kwargs):
+    def __init__(self, start_urls: str | None = None, profile: str | None = None, full: str = "0", **kwargs):
         super().__init__(**kwargs)
         self.start_urls_argument = start_urls
         self.profile_name = profile
+        self.full = full.lower() in ("1", "true", "yes")
 
     @classmethod
     def update_settings(cls, settings):
@@ -63,79 +66,182 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = sorted({urlsplit(url).hostname for url in self.seeds})
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
         self.depth_limit = settings.getint("DEPTH_LIMIT")
-        self.scheduled: set[str] = set(self.seeds)
-        self.logger.info("Profile %s, seeds: %s", self.profile.name, ", ".join(self.seeds))
+        self.scheduled: set[str] = set()
+        self.run = self.state = None
+        self.mode = "full" if self.full else "first"
+        self.knowledge = Knowledge({}, self.mode)
+        self.vanished_checked = False
+        self.crawler.signals.connect(self.open_run, signal=signals.spider_opened)
+        self.crawler.signals.connect(self.check_vanished, signal=signals.spider_idle)
+
+    def open_run(self, spider):
+        """Learn what earlier runs archived (the run's archive exists once the spider is open)."""
+        self.run = getattr(self.crawler, "archive_run", None)
+        self.state = self.run.state if self.run is not None and not self.run.locked else None
+        known = self.state.known_articles() if self.state is not None else {}
+        if self.full:
+            mode = "full"
+        elif not known:
+            mode = "first"
+        elif self.run.interrupted_run:
+            mode = "complete"
+        else:
+            mode = "incremental"
+        self.mode = mode
+        self.knowledge = Knowledge(known, mode)
+        self.logger.info("Profile %s, %s crawl (%d article URLs archived), seeds: %s", self.profile.name, mode,
+                         len(known), ", ".join(self.seeds))
 
     async def start(self):
-        for url in self.seeds:
-            yield self.request(url, barren=0, priority=OTHER_PRIORITY)
+        if self.run is not None and self.run.locked:
+            raise CloseSpider("locked")
+        self.crawler.stats.set_value("archiver/seeds", len(self.seeds))
+        starts = [(url, {"seed": True}) for url in self.seeds]
+        if self.state is not None and self.mode != "first":
+            # Sections found by earlier runs, and what a dead run left unfinished.
+            starts += [(url, {}) for url in self.state.listing_roots(self.profile.is_pagination_param)]
+            if self.run.interrupted_run:
+                unfinished = self.state.unfinished(self.run.interrupted_run)
+                self.logger.info("Resuming %d URLs the interrupted run %d left", len(unfinished),
+                                 self.run.interrupted_run)
+                starts += [(url, {}) for url in unfinished]
+        for url, meta in starts:
+            if url not in self.scheduled and self.in_scope(url):
+                yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
 
-    def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = ""):
-        return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority,
-                              meta={"barren": barren, "pagination": pagination, "source": referer})
+    def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
+                teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False):
+        self.scheduled.add(url)
+        headers = {}
+        if self.state is not None:
+            self.state.mark(url, "seen")
+            etag, last_modified = self.state.validators(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority, headers=headers,
+                              dont_filter=dont_filter,
+                              meta={"barren": barren, "pagination": pagination, "source": referer,
+                                    "teaser": teaser, "seed": seed})
 
     # -- responses ---------------------------------------------------------
 
     def parse(self, response):
+        url = canonical_url(response.url, self.profile)
+        if response.status == 304:
+            self.crawler.stats.inc_value("archiver/not_modified")
+            self.mark(url, "fetched", response)
+            if url in self.knowledge.known and self.state is not None:
+                self.crawler.stats.inc_value("archiver/not_modified/article")
+                self.state.touch(url)
+            return
         if response.status in (404, 410):
-            self.crawler.stats.inc_value(f"archiver/gone/{response.status}")
-            self.logger.warning("Gone (HTTP %d): %s (linked from %s)", response.status, response.url,
-                                response.meta.get("source") or "a seed")
+            yield from self.gone(url, response)
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or (content_type and "html" not in content_type):
             self.crawler.stats.inc_value("archiver/skipped/not_html")
             self.logger.info("Not an HTML page (%s), skipped: %s", content_type or "no type", response.url)
+            self.mark(url, "fetched", response, kind="other")
             return
         page = NewsPage(response.url, response.text, self.profile)
         if page.problem:
             self.crawler.stats.inc_value("archiver/skipped/bad_body")
             self.logger.warning("Unusable page (%s), skipped: %s", page.problem, response.url)
+            self.mark(url, "fetched", response, kind="error")
             return
         article = page.article
         if article.is_article:
             self.crawler.stats.inc_value("archiver/pages/article")
+            self.mark(url, "fetched", response, kind="article")
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
-                                           aliases=self.requested_urls(response))
-        elif article.reason == "listing page" or article.reason.startswith("body too short") and page.links:
+                                           aliases=self.requested_urls(response), teaser=response.meta.get("teaser"))
+        elif article.reason == "listing page":
             self.crawler.stats.inc_value("archiver/pages/listing")
+            self.mark(url, "fetched", response, kind="listing")
         else:
             self.crawler.stats.inc_value("archiver/pages/other")
             self.logger.info("Not an article (%s): %s", article.reason, response.url)
-        yield from self.follow_links(page, response, is_article=article.is_article)
+            self.mark(url, "fetched", response, kind="other")
+        yield from self.follow_links(page, response, is_article=article.is_article,
+                                     is_listing=article.reason == "listing page")
+
+    def mark(self, url: str, state: str, response, kind: str | None = None) -> None:
+        if self.state is None:
+            return
+        headers = response.headers
+        self.state.mark(url, state, kind=kind, http_status=response.status,
+                        etag=(headers.get("ETag") or b"").decode("latin-1") or None,
+                        last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None)
+
+    def gone(self, url: str, response):
+        self.crawler.stats.inc_value(f"archiver/gone/{response.status}")
+        self.mark(url, "fetched", response, kind="error")
+        if self.state is not None and self.state.record_removal(url, f"HTTP {response.status}", response.status):
+            self.crawler.stats.inc_value("archiver/removals")
+            self.logger.warning("Archived article gone (HTTP %d), kept in the archive: %s", response.status, url)
+        else:
+            self.logger.warning("Gone (HTTP %d): %s (linked from %s)", response.status, response.url,
+                                response.meta.get("source") or "a seed")
+        return ()
 
     def requested_urls(self, response) -> list[str]:
         """The URLs that led here: the one requested and every redirect on the way."""
         urls = [*response.meta.get("redirect_urls", []), response.url]
         return [canonical_url(url, self.profile) for url in urls]
 
-    def follow_links(self, page: NewsPage, response, is_article: bool):
+    def follow_links(self, page: NewsPage, response, is_article: bool, is_listing: bool):
         barren = response.meta.get("barren", 0)
         depth = response.meta.get("depth", 0)
-        new_links = [link for link in page.links if link.url not in self.scheduled and self.in_scope(link.url)]
+        # Only a listing's entries describe articles; a sidebar's teasers do not.
+        teasers = page.teasers if is_listing else {}
+        listing = listing_root(page.url, self.profile)
+        for url, teaser in teasers.items():
+            self.knowledge.note_listing_entry(listing, url, teaser)
+            if self.state is not None and url in self.knowledge.known:
+                self.state.note_listing_entry(url, teaser[0], teaser[1], listing)
+        links = [link for link in page.links if self.in_scope(link.url)]
+        wanted = [link for link in links if link.url not in self.scheduled
+                  and (not link.looks_like_article or self.knowledge.wants(link.url, teasers.get(link.url), listing))]
         if not is_article:
             # A listing that brings no new headline link counts towards the
-            # barren limit; past it, its pagination and other links are not
-            # followed. This ends Bitrix's endless "last page again" pagination
-            # and any calendar-like space of pages that leads nowhere new.
-            barren = 0 if any(link.is_headline for link in new_links) else barren + 1
-            if barren > self.barren_limit:
-                self.logger.debug("No new articles for %d listing pages, not following %s further",
-                                  barren, response.url)
-                new_links = [link for link in new_links if link.is_headline]
-        for link in new_links:
+            # barren limit: from it only the next page is followed, and past
+            # the limit nothing. This ends Bitrix's endless "last page again"
+            # pagination and any calendar-like space of pages leading nowhere.
+            judge = wanted if self.knowledge.judges_listings_by_archive else \
+                [link for link in links if link.url not in self.scheduled]
+            barren = 0 if any(link.is_headline for link in judge) else barren + 1
+            if barren:
+                next_page = page.next_page(wanted) if barren <= self.barren_limit else []
+                wanted = [link for link in wanted if link.is_headline or link in next_page
+                          or (barren <= self.barren_limit and not link.is_pagination)]
+        for link in wanted:
             if self.depth_limit and depth + (not link.is_pagination) > self.depth_limit:
                 self.crawler.stats.inc_value("archiver/links/too_deep")
                 continue  # not marked as scheduled: a shorter path may still reach it
-            self.scheduled.add(link.url)
             if link.looks_like_article:
                 priority = ARTICLE_PRIORITY
             elif link.is_pagination:
                 priority = PAGINATION_PRIORITY
             else:
                 priority = OTHER_PRIORITY
+            teaser = teasers.get(link.url)
             yield self.request(link.url, barren=barren, priority=priority, pagination=link.is_pagination,
-                               referer=response.url)
+                               referer=response.url, teaser=(*teaser, listing) if teaser else None)
+
+    def check_vanished(self):
+        """Once the crawl is idle: confirm archived articles that vanished from the listings read."""
+        if self.vanished_checked or self.state is None or self.mode == "first":
+            return
+        self.vanished_checked = True
+        vanished = [url for url in self.knowledge.vanished() if url not in self.scheduled]
+        for url in vanished:
+            self.logger.warning("Archived article vanished from its listing, checking it: %s", url)
+            self.state.record_removal(url, "vanished from listing", None)
+            self.crawler.engine.crawl(self.request(url, barren=0, priority=ARTICLE_PRIORITY, dont_filter=True))
+        if vanished:
+            raise DontCloseSpider
 
     def in_scope(self, url: str) -> bool:
         """On a seed host, an HTML page the profile allows, and not a trap."""
@@ -162,14 +268,19 @@ class NewsSpider(scrapy.Spider):
     def failed(self, failure):
         request = failure.request
         stats = self.crawler.stats
+        if request.meta.get("seed"):
+            stats.inc_value("archiver/seeds_failed")
         if failure.check(HttpError):
             status = failure.value.response.status
             stats.inc_value(f"archiver/failed/http_{status}")
-            self.logger.error("HTTP %d, given up after retries: %s", status, request.url)
+            self.logger.warning("HTTP %d, given up after retries: %s", status, request.url)
         elif failure.check(IgnoreRequest):
             stats.inc_value("archiver/failed/ignored")
             self.logger.info("Not fetched (%s): %s", failure.value, request.url)
         else:
             stats.inc_value(f"archiver/failed/{failure.type.__name__}")
-            self.logger.error("Could not fetch %s: %s: %s", request.url, failure.type.__name__,
-                              failure.getErrorMessage())
+            self.logger.warning("Could not fetch %s: %s: %s", request.url, failure.type.__name__,
+                                failure.getErrorMessage())
+        if self.state is not None:
+            # Fetched, unsuccessfully: a later run finds it again through its listing.
+            self.state.mark(canonical_url(request.url, self.profile), "fetched", kind="error")

@@ -1,0 +1,108 @@
+"""The crawl's own per-URL state, kept in the archive database.
+
+Scrapy's JOBDIR survives only a clean stop; this survives ``kill -9``. Each
+URL a run schedules is ``seen``, each response ``fetched``, each archived
+article ``stored`` (written in the same transaction as the article). A run
+that died leaves ``seen`` URLs behind: the next run fetches them first.
+The same table keeps each page's ``ETag`` / ``Last-Modified`` for
+conditional requests.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+from .storage import Archive, utc_now
+
+FLUSH_EVERY = 200  # state changes per transaction
+
+
+class CrawlState:
+    def __init__(self, archive: Archive, run_id: int):
+        self.archive, self.run_id = archive, run_id
+        self.pending: list[tuple] = []
+
+    # -- what earlier runs left -------------------------------------------
+
+    def known_articles(self) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Every archived article URL (and alias) -> its listing entry (title, date, listing URL)."""
+        db = self.archive.db
+        known = {url: (title, date, listing) for url, title, date, listing in
+                 db.execute("SELECT url, listing_title, listing_date, listing_url FROM articles")}
+        for (url,) in db.execute("SELECT url FROM url_aliases"):
+            known.setdefault(url, (None, None, None))
+        return known
+
+    def note_listing_entry(self, url: str, title: str, date: str | None, listing: str) -> None:
+        """Remember how a listing shows an archived article, the first time it is seen there."""
+        self.archive.db.execute(
+            "UPDATE articles SET listing_title = ?, listing_date = ?, listing_url = ? "
+            "WHERE url = ? AND listing_title IS NULL", [title, date, listing, url])
+
+    def touch(self, url: str) -> None:
+        """An archived article answered "not modified": it is still there."""
+        self.archive.db.execute("UPDATE articles SET last_seen = ?, status = 'live' WHERE url = ?",
+                                [utc_now(), url])
+
+    def gone_articles(self) -> set[str]:
+        return {url for (url,) in self.archive.db.execute("SELECT url FROM articles WHERE status = 'gone'")}
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ``ETag`` and ``Last-Modified`` the page had when last fetched."""
+        row = self.archive.db.execute("SELECT etag, last_modified FROM pages WHERE url = ?", [url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def listing_roots(self, is_pagination_param) -> list[str]:
+        """Listings found by earlier runs (first pages only), to be checked again."""
+        rows = self.archive.db.execute("SELECT url FROM pages WHERE kind = 'listing' AND http_status = 200")
+        return [url for (url,) in rows
+                if not any(is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))]
+
+    def unfinished(self, run_id: int) -> list[str]:
+        """URLs run ``run_id`` scheduled but never finished: to be fetched first."""
+        rows = self.archive.db.execute(
+            "SELECT url FROM pages WHERE run_id = ? AND (state = 'seen' OR (state = 'fetched' AND kind = 'article'))",
+            [run_id])
+        return [url for (url,) in rows]
+
+    # -- this run ------------------------------------------------------------
+
+    def mark(self, url: str, state: str, kind: str | None = None, http_status: int | None = None,
+             etag: str | None = None, last_modified: str | None = None) -> None:
+        self.pending.append((url, kind, state, http_status, etag, last_modified, utc_now(), self.run_id))
+        if len(self.pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write pending state changes in one transaction (nested in the caller's, if any)."""
+        if not self.pending:
+            return
+        rows, self.pending = self.pending, []
+        with self.archive.db.atomic():
+            self.archive.db.conn.executemany(
+                "INSERT INTO pages (url, kind, state, http_status, etag, last_modified, fetched_at, run_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET"
+                " kind = coalesce(excluded.kind, pages.kind),"
+                # An article stored by this run is never downgraded by a late state change.
+                " state = CASE WHEN pages.state = 'stored' AND pages.run_id = excluded.run_id"
+                "   AND excluded.state = 'fetched' THEN 'stored' ELSE excluded.state END,"
+                " http_status = coalesce(excluded.http_status, pages.http_status),"
+                " etag = CASE WHEN excluded.http_status = 200 THEN excluded.etag ELSE pages.etag END,"
+                " last_modified = CASE WHEN excluded.http_status = 200 THEN excluded.last_modified"
+                "   ELSE pages.last_modified END,"
+                " fetched_at = CASE WHEN excluded.state = 'seen' THEN pages.fetched_at ELSE excluded.fetched_at END,"
+                " run_id = excluded.run_id",
+                rows)
+
+    def record_removal(self, url: str, reason: str, http_status: int | None) -> bool:
+        """A known article is gone or vanished: recorded, never deleted. True if it is an archived article."""
+        article_id = self.archive.article_id_for(url)
+        if article_id is None:
+            return False
+        with self.archive.db.atomic():
+            self.archive.db.execute(
+                "INSERT INTO removals (article_id, url, reason, http_status, run_id, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [article_id, url, reason, http_status, self.run_id, utc_now()])
+            if http_status in (404, 410):
+                self.archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [article_id])
+        return True
