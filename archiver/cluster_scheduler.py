@@ -139,6 +139,7 @@ class ClusterScheduler(Scheduler):
         scheduler.max_idle = settings.getfloat("MAX_IDLE_TIME_BEFORE_CLOSE")
         scheduler.heartbeat_seconds = max(1.0, settings.getfloat("CLUSTER_HEARTBEAT_SECONDS"))
         scheduler.idle_since = None
+        scheduler.last_requeue = time.monotonic()
         scheduler.loop = None
         scheduler.warned_no_inprogress = False
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
@@ -219,6 +220,10 @@ class ClusterScheduler(Scheduler):
         try:
             self.queue.heartbeat(self.heartbeat_seconds)
             self.ack_finished()
+            now = time.monotonic()
+            if now - self.last_requeue >= self.heartbeat_seconds:
+                self.last_requeue = now
+                self.queue.requeue_dead()
             if len(self.queue) or self.crawler.engine.spider_is_idle():
                 slot = getattr(self.crawler.engine, "_slot", None)
                 nextcall = getattr(slot, "nextcall", None)

@@ -22,10 +22,11 @@ import trafilatura
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from . import htmltree
+from . import htmltree, layout
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
 from .profiles import GENERIC, SiteProfile, fold_text, profile_for_url
 
+CAPTION_SELECTORS = ("figcaption", ".photo-caption", ".caption", ".wp-caption-text")  # kept with the images
 MIN_ARTICLE_CHARS = 200  # below this a page is a stub, a soft 404 or a listing teaser
 ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "report"}
 
@@ -96,14 +97,14 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     article.language = page_language(tree, url, profile)
     article.description = htmltree.meta(tree, "description", "og:description")
     container = htmltree.unique_match(tree, profile.container_selectors)
+    page_layout = layout.analyse(tree, base, url, profile)
     if container is not None:
         article.extractor = f"profile:{profile.name}"
-        _extract_with_profile(article, tree, container, base, profile)
-        content = container
+        _extract_with_profile(article, tree, container, base, profile, page_layout)
     else:
-        content = _extract_generic(article, tree, base, url, profile)
+        _extract_generic(article, tree, base, url, profile, page_layout)
     _find_section(article, tree, base, profile)
-    article.is_article, article.reason = _classify(article, tree, content, container is not None, profile)
+    article.is_article, article.reason = _classify(article, tree, page_layout, container is not None, profile)
     return article
 
 
@@ -145,22 +146,18 @@ def _canonical_page_url(tree, base: str, url: str, profile: SiteProfile) -> str:
 
 # -- profile-sharpened extraction ------------------------------------------
 
-def _extract_with_profile(article: Article, tree, container, base: str, profile: SiteProfile) -> None:
+def _extract_with_profile(article: Article, tree, container, base: str, profile: SiteProfile, page_layout) -> None:
     article.title = _profile_title(tree, container, profile) or _generic_title(tree)
-    article.published = _profile_date(tree, container, profile)
-    body = copy.deepcopy(container)
+    article.published = _profile_date(container, profile, page_layout) or \
+        layout.headline_date(tree, _headline_element(tree, article.title), page_layout, profile)
+    # Furniture inside the container (other news, tags, "read also"), found on
+    # the page, is removed from a copy before the profile's own removals.
+    body = layout.pruned_copy(container, page_layout.furniture)
     htmltree.remove_all(body, profile.remove_selectors)
     htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
     article.images = collect_images(body, base)
-    htmltree.remove_all(body, ("figcaption", ".photo-caption", ".caption", ".wp-caption-text"))
+    htmltree.remove_all(body, CAPTION_SELECTORS)
     article.text = _body_text(body, profile, article.title)
-    if not article.published and article.text:
-        # A date line inside the body, before the first real paragraph.
-        first = paragraphs(article.text)[:1]
-        if first and len(first[0]) < 40:
-            article.published = parse_date(first[0], profile.dayfirst, profile.date_formats)
-            if article.published:
-                article.text = "\n\n".join(paragraphs(article.text)[1:])
     meta = _trafilatura_metadata(tree, article.url)
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")
@@ -176,29 +173,17 @@ def _profile_title(tree, container, profile: SiteProfile) -> str | None:
     return None
 
 
-def _profile_date(tree, container, profile: SiteProfile) -> str | None:
+def _profile_date(container, profile: SiteProfile, page_layout) -> str | None:
+    """The profile's date element in the container, unless it dates another article (a teaser)."""
+    teasers = set(map(id, page_layout.teaser_items))
     for selector in profile.date_selectors:
         for node in htmltree.select(container, selector):
-            value = node.get("datetime") or node.text_content()
-            published = parse_date(value, profile.dayfirst, profile.date_formats)
+            if any(id(ancestor) in teasers for ancestor in (node, *node.iterancestors())):
+                continue
+            published = parse_date(node.get("datetime") or node.text_content(), profile.dayfirst,
+                                   profile.date_formats)
             if published:
                 return published
-    # No date element: a date written near the headline, inside the container.
-    return _date_near_headline(container, profile)
-
-
-def _date_near_headline(container, profile: SiteProfile, window: int = 300) -> str | None:
-    """A date among the first ``window`` characters of the container's own text."""
-    pieces, seen = [], 0
-    for text in container.itertext():
-        pieces.append(text)
-        seen += len(text.strip())
-        if seen > window:
-            break
-    for candidate in find_dates(" ".join(pieces)):
-        published = parse_date(candidate, profile.dayfirst, profile.date_formats)
-        if published:
-            return published
     return None
 
 
@@ -215,8 +200,10 @@ def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     # paragraphs into one; the block walk keeps every block, so take it then.
     lost_text = len(clean_line(extracted)) < 0.9 * len(clean_line(walked))
     lost_lines = len(extracted.splitlines()) < 0.6 * len(walked.splitlines())
-    text = walked if lost_text or lost_lines else extracted
-    return _drop_navigation_lines(clean_text(text), profile, title)
+    has_table = body.find(".//table") is not None  # trafilatura may run a table's cells together
+    text = walked if lost_text or lost_lines or has_table else extracted
+    text = "\n\n".join(line for line in paragraphs(clean_text(text)) if not _is_date_line(line))
+    return _drop_navigation_lines(text, profile, title)
 
 
 def _table_rows_as_lines(text: str) -> str:
@@ -241,23 +228,65 @@ def _drop_navigation_lines(text: str, profile: SiteProfile, title: str | None) -
 
 # -- generic extraction -----------------------------------------------------
 
-def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteProfile):
-    """trafilatura on the whole page; returns the element that holds the text, if found."""
-    document = trafilatura.bare_extraction(
-        copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False, include_tables=True,
-    )
+def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteProfile, page_layout) -> None:
+    """trafilatura on the page.
+
+    Without site knowledge the text is trafilatura's own, from the page as it
+    is. With a profile, trafilatura reads the page without its furniture
+    (teasers of other articles, link blocks, menus), favouring recall, and
+    lone date lines and navigation lines are dropped.
+    """
+    pruned = tree if profile is GENERIC else layout.pruned_copy(tree, page_layout.furniture)
+    document = trafilatura.bare_extraction(copy.deepcopy(pruned), url=url, with_metadata=True,
+                                           include_comments=False, include_tables=True,
+                                           favor_recall=profile is not GENERIC)
     meta = _document_dict(document)
     article.title = _best_title(tree, meta.get("title"))
-    article.text = _drop_navigation_lines(clean_text(meta.get("text") or ""), profile, article.title)
-    article.published = _structured_date(tree) or _date_after_headline(tree, profile) or meta.get("date")
+    text = clean_text(_table_rows_as_lines(meta.get("text") or ""))
+    if profile is not GENERIC:
+        text = "\n\n".join(line for line in paragraphs(text)
+                            if not page_layout.is_furniture(line) and not _is_date_line(line))
+    article.text = _drop_navigation_lines(text, profile, article.title)
+    content = htmltree.content_root(pruned, paragraphs(article.text))
+    if profile is not GENERIC and content is not None:
+        # The region holding both the headline and the text trafilatura found,
+        # read again block by block where trafilatura lost lines or split a
+        # table into cells (furniture is already pruned from it).
+        content = htmltree.common_ancestor(content, _headline_element(pruned, article.title))
+        body = copy.deepcopy(content)
+        htmltree.remove_all(body, ("h1", "time", "script", "style"))
+        htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
+        article.images = collect_images(body, base)
+        htmltree.remove_all(body, CAPTION_SELECTORS)
+        article.text = _body_text(body, profile, article.title)
+    elif content is not None:
+        article.images = collect_images(htmltree.without_chrome(content), base)
+    headline = _headline_element(tree, article.title)
+    article.published = _structured_date(tree) or layout.headline_date(tree, headline, page_layout, profile) \
+        or (meta.get("date") if profile is GENERIC else None)
     if article.published:
         article.published = parse_date(article.published, dayfirst=True) or article.published
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")
-    content = htmltree.content_root(tree, paragraphs(article.text))
-    if content is not None:
-        article.images = collect_images(htmltree.without_chrome(content), base)
-    return content
+
+
+DATE_LINE_FILLER = re.compile(r"^[\s.,:;|–—-]*(г\.?|года|год|published|date|дата|опубликовано)?[\s.,:;|–—-]*$",
+                              re.IGNORECASE)
+
+
+def _is_date_line(line: str) -> bool:
+    """A line that is nothing but a date (the article's own date line, shown apart from the text)."""
+    if len(line) > 40:
+        return False
+    dates = find_dates(line)
+    return len(dates) == 1 and bool(DATE_LINE_FILLER.match(line.replace(dates[0], " ")))
+
+
+def _headline_element(tree, title: str | None):
+    for node in tree.iter("h1"):
+        if clean_line(node.text_content()) == title:
+            return node
+    return next(tree.iter("h1"), None)
 
 
 def _document_dict(document) -> dict:
@@ -314,15 +343,6 @@ def _structured_date(tree) -> str | None:
     return None
 
 
-def _date_after_headline(tree, profile: SiteProfile) -> str | None:
-    """A date in the headline's own block: the profile's date element there, else any date near it."""
-    headline = next(iter(tree.iter("h1")), None)
-    if headline is None:
-        return None
-    scope = headline.getparent() if headline.getparent() is not None else headline
-    return _profile_date(tree, scope, profile)
-
-
 def _real_author(author: str | None, text: str) -> str | None:
     author = clean_line(author or "")
     if not author or len(author) > 80 or "http" in author:
@@ -357,12 +377,17 @@ def collect_images(scope, base: str) -> list[Image]:
 
 
 def _find_section(article: Article, tree, base: str, profile: SiteProfile) -> None:
-    """Section from the "Back to the section" link, the breadcrumbs or the URL's parent."""
-    section_url = htmltree.link_by_text(tree, base, profile.section_link_texts)
-    if section_url is None and profile.section_url is not None:
-        parent = htmltree.parent_url(article.url)
-        if parent and profile.section_url.search(htmltree.path_of(parent)):
-            section_url = parent
+    """The article's section: the listing above its canonical URL when the page links to it,
+    else the "Back to the section" link, else the listing above its URL."""
+    parent = htmltree.parent_url(article.url)
+    if parent and profile.section_url is not None and not profile.section_url.search(htmltree.path_of(parent)):
+        parent = None
+    linked = {canonical_url(htmltree.absolute_url(base, a.get("href")), profile)
+              for a in tree.iter("a") if a.get("href")} if parent else set()
+    if parent and parent in linked:
+        section_url = parent
+    else:
+        section_url = htmltree.link_by_text(tree, base, profile.section_link_texts) or parent
     if section_url is None:
         return
     article.section_url = canonical_url(section_url, profile)
@@ -374,15 +399,16 @@ MIN_DATED_ARTICLE_CHARS = 40  # a dated page with a headline may be a short noti
 TEASER_SHARE = 0.15  # listings: other articles' headlines make up this much of the text
 
 
-def _classify(article: Article, tree, content, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
+def _classify(article: Article, tree, page_layout, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
     """Is this page an article? A headline and a body (with a date, structured data or the
     profile's article container), and not a listing of other articles."""
     if not article.title:
         return False, "no headline"
     body_chars = len(article.text)
     teasers, teaser_chars = htmltree.teasers_in_text(tree, article.text, profile)
-    if teasers >= 5 or (teasers and teaser_chars >= TEASER_SHARE * body_chars) or \
-            (content is not None and htmltree.looks_like_listing(content, profile)):
+    if teasers >= 5 or (teasers and teaser_chars >= TEASER_SHARE * body_chars):
+        return False, "listing page"
+    if len(page_layout.teaser_items) >= 3 and body_chars < MIN_DATED_ARTICLE_CHARS:
         return False, "listing page"
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:

@@ -18,8 +18,13 @@ BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", 
               "td", "th", "pre", "figure", "figcaption", "section", "article", "dd", "dt", "dl", "header",
               "footer", "address", "center", "main", "form", "hr", "tbody", "thead"}
 CHROME_TAGS = ("nav", "aside", "footer", "header", "script", "style", "noscript", "form", "iframe")
-CHROME_CLASSES = re.compile(r"sidebar|side-bar|menu|navbar|footer|header|breadcrumb|share|social|banner|related|"
-                            r"other-news|widget|comments?\b", re.IGNORECASE)
+# Class or id tokens of page furniture. Whole tokens only: "news-detail__header" is not chrome.
+CHROME_TOKENS = re.compile(
+    r"^((site|page|main|top|bottom)[-_])?(header|footer|sidebar|side-bar|menu|navbar|nav|navigation|"
+    r"breadcrumbs?|share|social|banner|related|widget|comments?)$|sidebar|breadcrumb|footer|"
+    r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav|bx-pag",
+    re.IGNORECASE,
+)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -161,7 +166,7 @@ def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None
     """
     page = canonical_url(page_url)
     for link in list(scope.iter("a")):
-        if not _stands_alone(link):
+        if not stands_alone(link):
             continue
         href = (link.get("href") or "").strip()
         text = fold_text(link.text_content())
@@ -183,7 +188,7 @@ def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None
 LINK_SEPARATORS = re.compile(r"[\s|/·•,;:←→<>«»()\[\]-]+")
 
 
-def _stands_alone(link) -> bool:
+def stands_alone(link) -> bool:
     """No running text right before or after the link: it is not part of a sentence."""
     previous = link.getprevious()
     before = previous.tail if previous is not None else (link.getparent().text if link.getparent() is not None else "")
@@ -236,8 +241,12 @@ def is_chrome(node) -> bool:
         return False
     if node.tag.lower() in CHROME_TAGS:
         return True
-    marks = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}"
-    return bool(CHROME_CLASSES.search(marks))
+    tokens = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}".split()
+    return any(CHROME_TOKENS.search(token) for token in tokens)
+
+
+def in_chrome(node) -> bool:
+    return any(is_chrome(ancestor) for ancestor in (node, *node.iterancestors()))
 
 
 def without_chrome(scope):
@@ -270,6 +279,17 @@ def content_root(tree, texts: list[str]):
                 return node.getparent()
             return node
     return None
+
+
+def common_ancestor(first, second):
+    """The lowest element holding both (``first`` itself when ``second`` is ``None``)."""
+    if second is None:
+        return first
+    ancestors = {id(node) for node in (second, *second.iterancestors())}
+    for node in (first, *first.iterancestors()):
+        if id(node) in ancestors:
+            return node
+    return first
 
 
 def text_owner(tree, paragraph: str):
