@@ -254,7 +254,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         # table into cells (furniture is already pruned from it).
         content = htmltree.common_ancestor(content, _headline_element(pruned, article.title))
         body = copy.deepcopy(content)
-        htmltree.remove_all(body, ("h1", "time", "script", "style"))
+        htmltree.remove_all(body, ("h1", "time", "script", "style", *profile.remove_selectors))
         htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
         article.images = collect_images(body, base)
         htmltree.remove_all(body, CAPTION_SELECTORS)
