@@ -21,28 +21,45 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ListingWindow:
-    """The stretch of one listing a run read: its entries and their date range."""
+    """The stretch of one listing a run read: its entries, and the dates its pages span.
+
+    The lower bound is the median date of the deepest page read, so a pinned
+    or misplaced old entry on the first page does not stretch the window.
+    """
 
     seen: set[str] = field(default_factory=set)
-    newest: str | None = None
-    oldest: str | None = None
+    pages: dict[str, list[str]] = field(default_factory=dict)
 
-    def add(self, url: str, date: str | None) -> None:
+    def add(self, page: str, url: str, date: str | None) -> None:
         self.seen.add(url)
         if date:
-            day = date[:10]
-            self.newest = max(self.newest or day, day)
-            self.oldest = min(self.oldest or day, day)
+            self.pages.setdefault(page, []).append(date[:10])
+
+    @property
+    def newest(self) -> str | None:
+        return max((max(dates) for dates in self.pages.values()), default=None)
+
+    @property
+    def oldest(self) -> str | None:
+        return min((sorted(dates)[len(dates) // 2] for dates in self.pages.values()), default=None)
 
     def covers(self, date: str | None) -> bool:
-        return bool(date and self.oldest and self.oldest < date[:10] < self.newest)
+        oldest, newest = self.oldest, self.newest
+        return bool(date and oldest and oldest < date[:10] < newest)
 
 
 class Knowledge:
-    """Archived article URL -> (listing headline, listing date, listing URL)."""
+    """What earlier runs learnt.
 
-    def __init__(self, known: dict[str, tuple], mode: str):
+    ``known``: archived article URL -> (listing headline, listing date, listing URL).
+    ``fetched``: every other URL fetched before -> its HTTP status (``None`` when it failed).
+    """
+
+    def __init__(self, known: dict[str, tuple], mode: str, fetched: dict[str, int | None] | None = None,
+                 aliases: dict[str, set[str]] | None = None):
         self.known, self.mode = known, mode
+        self.fetched = fetched or {}
+        self.aliases = aliases or {}
         self.windows: dict[str, ListingWindow] = {}
 
     @property
@@ -62,19 +79,30 @@ class Knowledge:
         return (stored[0], stored[1]) != (teaser[0], teaser[1])
 
     def wants(self, url: str, teaser: tuple | None, listing: str) -> bool:
-        """Should this run fetch the article at ``url``?"""
-        if not self.skips_known or url not in self.known:
+        """Should this run fetch the article-like URL ``url``?"""
+        if not self.skips_known:
             return True
-        return self.entry_changed(url, teaser, listing)
+        if url in self.known:
+            return self.entry_changed(url, teaser, listing)
+        if url in self.fetched:
+            # Not an article last time: fetched again only if it failed for a
+            # passing reason (5xx, timeout), not for a 404, a listing or junk.
+            status = self.fetched[url]
+            return status is None or status >= 500
+        return True
 
-    def note_listing_entry(self, listing: str, url: str, teaser: tuple) -> None:
-        self.windows.setdefault(listing, ListingWindow()).add(url, teaser[1])
+    def is_news(self, url: str) -> bool:
+        """A URL no earlier run has seen: on an incremental run, what keeps a listing worth paging."""
+        return url not in self.known and url not in self.fetched
+
+    def note_listing_entry(self, listing: str, page: str, url: str, teaser: tuple) -> None:
+        self.windows.setdefault(listing, ListingWindow()).add(page, url, teaser[1])
 
     def vanished(self) -> list[str]:
         """Archived articles that should have been in a listing window this run read, but were not there."""
         missing = []
         for url, (title, date, listing) in self.known.items():
             window = self.windows.get(listing) if listing else None
-            if window and url not in window.seen and window.covers(date):
+            if window and window.covers(date) and not ({url} | self.aliases.get(url, set())) & window.seen:
                 missing.append(url)
         return missing

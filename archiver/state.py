@@ -33,6 +33,14 @@ class CrawlState:
             known.setdefault(url, (None, None, None))
         return known
 
+    def aliases(self) -> dict[str, set[str]]:
+        """Archived article URL -> the other URLs that lead to it."""
+        found: dict[str, set[str]] = {}
+        for url, alias in self.archive.db.execute(
+                "SELECT articles.url, url_aliases.url FROM url_aliases JOIN articles ON articles.id = article_id"):
+            found.setdefault(url, set()).add(alias)
+        return found
+
     def note_listing_entry(self, url: str, title: str, date: str | None, listing: str) -> None:
         """Remember how a listing shows an archived article, the first time it is seen there."""
         self.archive.db.execute(
@@ -44,19 +52,28 @@ class CrawlState:
         self.archive.db.execute("UPDATE articles SET last_seen = ?, status = 'live' WHERE url = ?",
                                 [utc_now(), url])
 
-    def gone_articles(self) -> set[str]:
-        return {url for (url,) in self.archive.db.execute("SELECT url FROM articles WHERE status = 'gone'")}
+    def fetched_pages(self) -> dict[str, int | None]:
+        """Every URL earlier runs met that is not an archived article -> its HTTP status
+        (``None`` when it failed or was never fetched)."""
+        rows = self.archive.db.execute("SELECT url, http_status FROM pages WHERE state != 'stored'")
+        return {url: status for url, status in rows}
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ``ETag`` and ``Last-Modified`` the page had when last fetched."""
         row = self.archive.db.execute("SELECT etag, last_modified FROM pages WHERE url = ?", [url]).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
-    def listing_roots(self, is_pagination_param) -> list[str]:
-        """Listings found by earlier runs (first pages only), to be checked again."""
+    def listing_roots(self, profile) -> list[str]:
+        """Section listings found by earlier runs (first pages only), to be checked again."""
         rows = self.archive.db.execute("SELECT url FROM pages WHERE kind = 'listing' AND http_status = 200")
-        return [url for (url,) in rows
-                if not any(is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))]
+        roots = []
+        for (url,) in rows:
+            parts = urlsplit(url)
+            if any(profile.is_pagination_param(name) for name, _ in parse_qsl(parts.query)):
+                continue
+            if profile.section_url is None or profile.section_url.search(parts.path):
+                roots.append(url)
+        return roots
 
     def unfinished(self, run_id: int) -> list[str]:
         """URLs run ``run_id`` scheduled but never finished: to be fetched first."""

@@ -39,6 +39,13 @@ def run_crawl(seeds, db_path, extra_settings=(), args=(), timeout=300) -> CrawlR
     return CrawlResult(done.returncode, done.stdout + done.stderr, Path(db_path))
 
 
+def start_crawl(seeds, db_path, extra_settings=(), args=()) -> subprocess.Popen:
+    """A real crawl in the background (to be killed, interrupted or raced)."""
+    command = crawl_command(seeds, db_path, CRAWL_SETTINGS + list(extra_settings), args)
+    return subprocess.Popen(command, cwd=project_root(), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope="session")
 def crawl():
     """``crawl(seeds, db_path, extra_settings=(), args=())``: run a real crawl, get a :class:`CrawlResult`."""

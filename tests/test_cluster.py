@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -195,8 +196,10 @@ def test_three_workers_and_one_writer_archive_the_replica_like_one_process(
     for n in range(3):
         worker_log = (tmp_path / f"worker{n}.log").read_text()
         assert "'item_scraped_count'" in worker_log, f"worker {n} archived nothing"
+    # Each article was fetched once across the cluster, apart from retries (timeouts on this busy machine).
     hits = Counter(f"http://{hit['host']}{hit['path']}" for hit in replica.hits[hits_before:])
-    fetched_twice = {u: n for u, n in hits.items() if u in truth and n > 1}
+    retries = Counter(re.findall(r"Retry \d+ of (\S+) in", log))
+    fetched_twice = {u: n for u, n in hits.items() if u in truth and n > 1 + retries[u]}
     assert not fetched_twice
     # Redis is left clean: nothing queued, nothing in flight, nothing unacknowledged.
     assert client.zcard("news:requests") == 0

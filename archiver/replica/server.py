@@ -45,6 +45,18 @@ def redirect(status: int, location: str) -> Response:
     return Response(status, f'<html><body><a href="{location}">Moved</a></body></html>', headers={"Location": location})
 
 
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A client that hangs up early (a crawler's size cap, a killed crawl) is not an error here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class ReplicaServer:
     """The running replica. `base_urls`, `seeds`, `hits`, `external_url`; `stop()` or use as a context manager."""
 
@@ -67,13 +79,13 @@ class ReplicaServer:
         for t in self._threads:
             t.start()
 
-    def _bind(self, roles, port: int) -> list[ThreadingHTTPServer]:
+    def _bind(self, roles, port: int) -> list[QuietHTTPServer]:
         """Bind the first address (port 0 picks a free port), then the same port on the others; retry if taken."""
         for _ in range(50):
-            servers: list[ThreadingHTTPServer] = []
+            servers: list[QuietHTTPServer] = []
             try:
                 for host, role in roles:
-                    srv = ThreadingHTTPServer((host, servers[0].server_address[1] if servers else port), Handler)
+                    srv = QuietHTTPServer((host, servers[0].server_address[1] if servers else port), Handler)
                     srv.daemon_threads = True
                     srv.replica, srv.role = self, role
                     servers.append(srv)

@@ -67,7 +67,9 @@ class NewsSpider(scrapy.Spider):
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
         self.depth_limit = settings.getint("DEPTH_LIMIT")
         self.scheduled: set[str] = set()
-        self.run = self.state = None
+        # How a listing first showed each article (headline, date, listing), kept with the article.
+        self.first_teasers: dict[str, tuple] = {}
+        self.run = self.crawl_state = None
         self.mode = "full" if self.full else "first"
         self.knowledge = Knowledge({}, self.mode)
         self.vanished_checked = False
@@ -77,18 +79,21 @@ class NewsSpider(scrapy.Spider):
     def open_run(self, spider):
         """Learn what earlier runs archived (the run's archive exists once the spider is open)."""
         self.run = getattr(self.crawler, "archive_run", None)
-        self.state = self.run.state if self.run is not None and not self.run.locked else None
-        known = self.state.known_articles() if self.state is not None else {}
+        self.crawl_state = self.run.state if self.run is not None and not self.run.locked else None
+        known = self.crawl_state.known_articles() if self.crawl_state is not None else {}
         if self.full:
             mode = "full"
+        elif self.run is not None and getattr(self.run, "interrupted_run", None):
+            mode = "complete"
         elif not known:
             mode = "first"
-        elif self.run.interrupted_run:
-            mode = "complete"
         else:
             mode = "incremental"
         self.mode = mode
-        self.knowledge = Knowledge(known, mode)
+        if self.crawl_state is not None:
+            self.knowledge = Knowledge(known, mode, self.crawl_state.fetched_pages(), self.crawl_state.aliases())
+        else:
+            self.knowledge = Knowledge(known, mode)
         self.logger.info("Profile %s, %s crawl (%d article URLs archived), seeds: %s", self.profile.name, mode,
                          len(known), ", ".join(self.seeds))
 
@@ -97,11 +102,11 @@ class NewsSpider(scrapy.Spider):
             raise CloseSpider("locked")
         self.crawler.stats.set_value("archiver/seeds", len(self.seeds))
         starts = [(url, {"seed": True}) for url in self.seeds]
-        if self.state is not None and self.mode != "first":
+        if self.crawl_state is not None and self.mode != "first":
             # Sections found by earlier runs, and what a dead run left unfinished.
-            starts += [(url, {}) for url in self.state.listing_roots(self.profile.is_pagination_param)]
+            starts += [(url, {}) for url in self.crawl_state.listing_roots(self.profile)]
             if self.run.interrupted_run:
-                unfinished = self.state.unfinished(self.run.interrupted_run)
+                unfinished = self.crawl_state.unfinished(self.run.interrupted_run)
                 self.logger.info("Resuming %d URLs the interrupted run %d left", len(unfinished),
                                  self.run.interrupted_run)
                 starts += [(url, {}) for url in unfinished]
@@ -113,9 +118,9 @@ class NewsSpider(scrapy.Spider):
                 teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False):
         self.scheduled.add(url)
         headers = {}
-        if self.state is not None:
-            self.state.mark(url, "seen")
-            etag, last_modified = self.state.validators(url)
+        if self.crawl_state is not None:
+            self.crawl_state.mark(url, "seen")
+            etag, last_modified = self.crawl_state.validators(url)
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
@@ -132,9 +137,9 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/not_modified")
             self.mark(url, "fetched", response)
-            if url in self.knowledge.known and self.state is not None:
+            if url in self.knowledge.known and self.crawl_state is not None:
                 self.crawler.stats.inc_value("archiver/not_modified/article")
-                self.state.touch(url)
+                self.crawl_state.touch(url)
             return
         if response.status in (404, 410):
             yield from self.gone(url, response)
@@ -155,8 +160,9 @@ class NewsSpider(scrapy.Spider):
         if article.is_article:
             self.crawler.stats.inc_value("archiver/pages/article")
             self.mark(url, "fetched", response, kind="article")
+            teaser = response.meta.get("teaser") or self.first_teasers.get(url)
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
-                                           aliases=self.requested_urls(response), teaser=response.meta.get("teaser"))
+                                           aliases=self.requested_urls(response), teaser=teaser)
         elif article.reason == "listing page":
             self.crawler.stats.inc_value("archiver/pages/listing")
             self.mark(url, "fetched", response, kind="listing")
@@ -168,17 +174,17 @@ class NewsSpider(scrapy.Spider):
                                      is_listing=article.reason == "listing page")
 
     def mark(self, url: str, state: str, response, kind: str | None = None) -> None:
-        if self.state is None:
+        if self.crawl_state is None:
             return
         headers = response.headers
-        self.state.mark(url, state, kind=kind, http_status=response.status,
+        self.crawl_state.mark(url, state, kind=kind, http_status=response.status,
                         etag=(headers.get("ETag") or b"").decode("latin-1") or None,
                         last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None)
 
     def gone(self, url: str, response):
         self.crawler.stats.inc_value(f"archiver/gone/{response.status}")
         self.mark(url, "fetched", response, kind="error")
-        if self.state is not None and self.state.record_removal(url, f"HTTP {response.status}", response.status):
+        if self.crawl_state is not None and self.crawl_state.record_removal(url, f"HTTP {response.status}", response.status):
             self.crawler.stats.inc_value("archiver/removals")
             self.logger.warning("Archived article gone (HTTP %d), kept in the archive: %s", response.status, url)
         else:
@@ -198,24 +204,32 @@ class NewsSpider(scrapy.Spider):
         teasers = page.teasers if is_listing else {}
         listing = listing_root(page.url, self.profile)
         for url, teaser in teasers.items():
-            self.knowledge.note_listing_entry(listing, url, teaser)
-            if self.state is not None and url in self.knowledge.known:
-                self.state.note_listing_entry(url, teaser[0], teaser[1], listing)
+            self.knowledge.note_listing_entry(listing, page.url, url, teaser)
+            self.first_teasers.setdefault(url, (*teaser, listing))
+            if self.crawl_state is not None and url in self.knowledge.known:
+                self.crawl_state.note_listing_entry(url, teaser[0], teaser[1], listing)
         links = [link for link in page.links if self.in_scope(link.url)]
         wanted = [link for link in links if link.url not in self.scheduled
                   and (not link.looks_like_article or self.knowledge.wants(link.url, teasers.get(link.url), listing))]
         if not is_article:
             # A listing that brings no new headline link counts towards the
-            # barren limit: from it only the next page is followed, and past
-            # the limit nothing. This ends Bitrix's endless "last page again"
-            # pagination and any calendar-like space of pages leading nowhere.
-            judge = wanted if self.knowledge.judges_listings_by_archive else \
-                [link for link in links if link.url not in self.scheduled]
-            barren = 0 if any(link.is_headline for link in judge) else barren + 1
-            if barren:
-                next_page = page.next_page(wanted) if barren <= self.barren_limit else []
-                wanted = [link for link in wanted if link.is_headline or link in next_page
-                          or (barren <= self.barren_limit and not link.is_pagination)]
+            # barren limit, past which none of its links but headlines are
+            # followed. This ends Bitrix's endless "last page again" pagination
+            # and any calendar-like space of pages leading nowhere.
+            if self.knowledge.judges_listings_by_archive:
+                judge = [link for link in wanted if self.knowledge.is_news(link.url)
+                         or self.knowledge.entry_changed(link.url, teasers.get(link.url), listing)]
+            else:
+                judge = [link for link in links if link.url not in self.scheduled]
+            news = [link for link in judge if link.is_headline]
+            barren = 0 if news else barren + 1
+            if news:
+                self.logger.debug("Listing %s brings %d new articles, e.g. %s", response.url, len(news), news[0].url)
+            # Paging goes one page at a time (that page's pager leads on), and
+            # stops after `barren_limit` pages in a row without news.
+            next_page = page.next_page(wanted) if barren < self.barren_limit else []
+            wanted = [link for link in wanted if (link in next_page if link.is_pagination else
+                                                  link.is_headline or barren < self.barren_limit)]
         for link in wanted:
             if self.depth_limit and depth + (not link.is_pagination) > self.depth_limit:
                 self.crawler.stats.inc_value("archiver/links/too_deep")
@@ -232,13 +246,15 @@ class NewsSpider(scrapy.Spider):
 
     def check_vanished(self):
         """Once the crawl is idle: confirm archived articles that vanished from the listings read."""
-        if self.vanished_checked or self.state is None or self.mode == "first":
+        if self.vanished_checked or self.crawl_state is None or self.mode == "first":
             return
         self.vanished_checked = True
+        for listing, window in self.knowledge.windows.items():
+            self.logger.debug("Read %s from %s back to %s", listing, window.newest, window.oldest)
         vanished = [url for url in self.knowledge.vanished() if url not in self.scheduled]
         for url in vanished:
             self.logger.warning("Archived article vanished from its listing, checking it: %s", url)
-            self.state.record_removal(url, "vanished from listing", None)
+            self.crawl_state.record_removal(url, "vanished from listing", None)
             self.crawler.engine.crawl(self.request(url, barren=0, priority=ARTICLE_PRIORITY, dont_filter=True))
         if vanished:
             raise DontCloseSpider
@@ -281,6 +297,6 @@ class NewsSpider(scrapy.Spider):
             stats.inc_value(f"archiver/failed/{failure.type.__name__}")
             self.logger.warning("Could not fetch %s: %s: %s", request.url, failure.type.__name__,
                                 failure.getErrorMessage())
-        if self.state is not None:
+        if self.crawl_state is not None:
             # Fetched, unsuccessfully: a later run finds it again through its listing.
-            self.state.mark(canonical_url(request.url, self.profile), "fetched", kind="error")
+            self.crawl_state.mark(canonical_url(request.url, self.profile), "fetched", kind="error")
