@@ -31,10 +31,14 @@ class ArticleItem:
     listing_title: str | None = None
     listing_date: str | None = None
     listing_url: str | None = None
+    # Provenance: where the raw response is archived (set when WARC capture is on).
+    warc_file: str | None = None
+    warc_offset: int | None = None
 
     @classmethod
     def from_article(cls, article: Article, fetched_at: str, status: int = 200,
-                     aliases: list[str] | None = None, teaser: tuple | None = None) -> "ArticleItem":
+                     aliases: list[str] | None = None, teaser: tuple | None = None,
+                     warc: tuple | None = None) -> "ArticleItem":
         return cls(
             url=article.url, title=article.title, published=article.published, text=article.text,
             language=article.language, section=article.section, section_url=article.section_url,
@@ -45,4 +49,5 @@ class ArticleItem:
             aliases=sorted(set(aliases or ()) - {article.url}),
             listing_title=teaser[0] if teaser else None, listing_date=teaser[1] if teaser else None,
             listing_url=teaser[2] if teaser else None,
+            warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
         )

@@ -35,6 +35,8 @@ ARTICLES = {
     "listing_title": str,  # the article's entry in a listing, to notice edits without fetching it
     "listing_date": str,
     "listing_url": str,  # the first page of that listing
+    "warc_file": str,  # provenance: the WARC file holding the response the article was extracted from
+    "warc_offset": int,  # and the offset of its response record in that file
 }
 IMAGES = {"id": int, "article_id": int, "src": str, "alt": str, "caption": str, "position": int}
 URL_ALIASES = {"url": str, "article_id": int, "first_seen": str}
@@ -49,6 +51,8 @@ ARTICLE_VERSIONS = {
     "run_id": int,  # the run that had written it
     "superseded_at": str,
     "superseded_by_run": int,
+    "warc_file": str,
+    "warc_offset": int,
 }
 CRAWL_RUNS = {
     "id": int,

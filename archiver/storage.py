@@ -112,8 +112,9 @@ class Archive:
         """Copy the article's current content to ``article_versions`` before it is replaced."""
         self.db.execute(
             "INSERT INTO article_versions (article_id, title, published, text, content_hash, fetched_at, run_id,"
-            " superseded_at, superseded_by_run) SELECT id, title, published, text, content_hash, fetched_at, run_id,"
-            " ?, ? FROM articles WHERE id = ?", [now, run_id, article_id])
+            " superseded_at, superseded_by_run, warc_file, warc_offset) SELECT id, title, published, text,"
+            " content_hash, fetched_at, run_id, ?, ?, warc_file, warc_offset FROM articles WHERE id = ?",
+            [now, run_id, article_id])
 
     def _update_listing_entry(self, article_id: int, article: dict) -> None:
         if article.get("listing_title"):

@@ -162,7 +162,8 @@ class NewsSpider(scrapy.Spider):
             self.mark(url, "fetched", response, kind="article")
             teaser = response.meta.get("teaser") or self.first_teasers.get(url)
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
-                                           aliases=self.requested_urls(response), teaser=teaser)
+                                           aliases=self.requested_urls(response), teaser=teaser,
+                                           warc=response.meta.get("warc_record"))
         elif article.reason == "listing page":
             self.crawler.stats.inc_value("archiver/pages/listing")
             self.mark(url, "fetched", response, kind="listing")
