@@ -3,6 +3,8 @@
     archiver demo [--db data/demo.db]   serve the bundled replica site on loopback and crawl it
     archiver seed --redis-url URL [URL...]          cluster: push the seeds into the shared queue
     archiver ingest --redis-url URL --db PATH       cluster: the one writer (Redis stream -> SQLite)
+    archiver verify [--db PATH]                     check every WARC record, the indexes and media files
+    archiver show ARTICLE_ID|URL [--db PATH]        print the raw capture an article was extracted from
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     from .cluster import add_commands as add_cluster_commands  # archiver seed, archiver ingest
 
     add_cluster_commands(commands)
+    from .verify import add_commands as add_verify_commands  # archiver verify, archiver show
+
+    add_verify_commands(commands)
     arguments = parser.parse_args(argv)
     return arguments.run(arguments)
 

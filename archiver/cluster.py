@@ -304,10 +304,21 @@ class Ingester:
             if entries:
                 self.store(entries)
                 last = time.monotonic()
-            elif idle_exit is not None and time.monotonic() - last >= idle_exit:
+            elif self.entries != getattr(self, "refreshed_at", 0):  # the stream went quiet after writes
+                self.refresh_analysis()
+            if not entries and idle_exit is not None and time.monotonic() - last >= idle_exit:
                 break
 
+    def refresh_analysis(self) -> None:
+        """Search index, stems, translations and Datasette metadata (:mod:`archiver.explore`) after a burst."""
+        from .explore import refresh_quietly
+
+        refresh_quietly(self.archive.db, self.db)
+        self.refreshed_at = self.entries
+
     def close(self) -> None:
+        if self.entries != getattr(self, "refreshed_at", 0):
+            self.refresh_analysis()
         total = self.archive.count()
         self.archive.close()
         t = self.totals

@@ -158,9 +158,8 @@ def _extract_with_profile(article: Article, tree, container, base: str, profile:
     article.images = collect_images(body, base)
     htmltree.remove_all(body, CAPTION_SELECTORS)
     article.text = _body_text(body, profile, article.title)
-    meta = _trafilatura_metadata(tree, article.url)
-    article.author = _real_author(meta.get("author"), article.text)
-    article.description = article.description or meta.get("description")
+    # The page's own metadata only: trafilatura's full metadata pass costs as much as the rest.
+    article.author = _real_author(htmltree.meta(tree, "author", "article:author"), article.text)
 
 
 def _profile_title(tree, container, profile: SiteProfile) -> str | None:
@@ -237,6 +236,13 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
     lone date lines and navigation lines are dropped.
     """
     pruned = tree if profile is GENERIC else layout.pruned_copy(tree, page_layout.furniture)
+    if profile is not GENERIC and len(page_layout.teaser_items) >= 3:
+        # Teasers and little else: a listing. Skip the costly extraction.
+        rest = clean_text(htmltree.block_text(pruned.find("body") if pruned.find("body") is not None else pruned))
+        if len(rest) < MIN_ARTICLE_CHARS:
+            article.title = _best_title(tree, htmltree.title(tree))
+            article.text = rest
+            return
     document = trafilatura.bare_extraction(copy.deepcopy(pruned), url=url, with_metadata=True,
                                            include_comments=False, include_tables=True,
                                            favor_recall=profile is not GENERIC)
@@ -295,14 +301,6 @@ def _document_dict(document) -> dict:
     if isinstance(document, dict):
         return document
     return document.as_dict()
-
-
-def _trafilatura_metadata(tree, url: str) -> dict:
-    try:
-        meta = trafilatura.extract_metadata(copy.deepcopy(tree), default_url=url)
-    except Exception:  # metadata is a bonus; a bad page must not break extraction
-        return {}
-    return _document_dict(meta)
 
 
 def _generic_title(tree) -> str | None:

@@ -25,6 +25,7 @@ CHROME_TOKENS = re.compile(
     r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav|bx-pag",
     re.IGNORECASE,
 )
+BINARY_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -33,7 +34,7 @@ def looks_binary(text: str) -> bool:
     head = text[:2048]
     if "\x00" in head or head.startswith(("\x89PNG", "%PDF", "GIF8", "PK\x03\x04", "\xff\xd8\xff")):
         return True
-    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\r\n\t" or "\ufffd" == ch)
+    controls = len(BINARY_CHARACTERS.findall(head))
     return controls > len(head) * 0.1
 
 
@@ -112,6 +113,7 @@ def base_url(tree, url: str) -> str:
     return urljoin(url, base.get("href").strip()) if base is not None else url
 
 
+@lru_cache(maxsize=1 << 16)
 def absolute_url(base: str, href: str) -> str:
     return safe_url_string(urljoin(base, href.strip()))
 

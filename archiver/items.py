@@ -34,6 +34,8 @@ class ArticleItem:
     # Provenance: where the raw response is archived (set when WARC capture is on).
     warc_file: str | None = None
     warc_offset: int | None = None
+    # Documents (PDF, DOC...) the article links to: [{"url", "text"}], with their files once downloaded.
+    documents: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_article(cls, article: Article, fetched_at: str, status: int = 200,

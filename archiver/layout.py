@@ -16,10 +16,11 @@ away from the dates of other articles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import htmltree
 from .normalize import canonical_url, clean_line, find_dates, parse_date
-from .profiles import SiteProfile
+from .profiles import GENERIC, SiteProfile
 
 TEASER_MAX_CHARS = 700  # a teaser item is short
 TEASER_MIN_HEADLINE_SHARE = 0.05  # and its headline is not lost in it
@@ -29,32 +30,36 @@ DATE_WINDOW = 400  # how far (in elements) from the headline its date may be
 
 @dataclass
 class Layout:
+    tree: object
     teaser_items: list = field(default_factory=list)
     furniture: list = field(default_factory=list)  # elements that are not the article
-    furniture_lines: set[str] = field(default_factory=set)  # lines of teasers, link blocks and chrome
-    body_lines: set[str] = field(default_factory=set)  # lines of everything else
+
+    @cached_property
+    def furniture_lines(self) -> set[str]:
+        """Lines of text of teasers, link blocks and chrome."""
+        return {line for node in self.furniture for line in htmltree.block_text(node).splitlines()}
+
+    @cached_property
+    def body_lines(self) -> set[str]:
+        """Lines of text of everything else."""
+        body = self.tree.find("body")
+        return set(htmltree.block_text(pruned_copy(body, self.furniture)).splitlines()) if body is not None else set()
 
     def is_furniture(self, line: str) -> bool:
         return line in self.furniture_lines and line not in self.body_lines
 
 
 def analyse(tree, base: str, page_url: str, profile: SiteProfile) -> Layout:
-    layout = Layout(teaser_items=teaser_items(tree, base, page_url, profile))
-    furniture = furniture_of(tree, base, page_url, layout.teaser_items)
-    layout.furniture = furniture
-    for node in furniture:
-        layout.furniture_lines.update(htmltree.block_text(node).splitlines())
-    body = tree.find("body")
-    if body is not None:
-        layout.body_lines.update(htmltree.block_text(pruned_copy(body, furniture)).splitlines())
-    return layout
+    index = TextIndex(tree, base, page_url, profile)
+    teasers = teaser_items(tree, base, page_url, profile, index)
+    return Layout(tree, teasers, furniture_of(tree, base, page_url, teasers, index))
 
 
-def furniture_of(scope, base: str, page_url: str, teasers: list) -> list:
+def furniture_of(scope, base: str, page_url: str, teasers: list, index: TextIndex) -> list:
     """Everything in ``scope`` that is not the article: chrome, link blocks, teasers and their frame."""
     furniture = list(teasers)
     furniture += [node for node in scope.iter() if node is not scope and htmltree.is_chrome(node)]
-    furniture += [node for node in link_blocks(scope, base, page_url) if node is not scope]
+    furniture += [node for node in link_blocks(scope, base, page_url, index) if node is not scope]
     furniture += teaser_frames(teasers)
     return furniture
 
@@ -86,45 +91,93 @@ def pruned_copy(root, removed: list):
     return clone
 
 
-def _page_url(link, base: str, page_url: str, profile: SiteProfile) -> str | None:
-    """The canonical target of a link to another page of the site, if it is one."""
-    href = (link.get("href") or "").strip()
-    if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
-        return None
-    url = canonical_url(htmltree.absolute_url(base, href), profile)
-    return url if htmltree.same_host(url, page_url) else None
+def _size(text: str | None) -> int:
+    """Length of a text once its whitespace is collapsed (without building the string)."""
+    if not text:
+        return 0
+    words = text.split()
+    return sum(map(len, words)) + len(words)
 
 
-def teaser_items(scope, base: str, page_url: str, profile: SiteProfile) -> list:
+class TextIndex:
+    """Text lengths and link targets of a page, measured once, bottom-up.
+
+    Layout checks ask "how much text is in this block, and how much of it is
+    links?" for many blocks; answering from this index keeps them linear.
+    """
+
+    def __init__(self, scope, base: str, page_url: str, profile: SiteProfile):
+        from .pages import is_document_url  # pages imports extraction, which imports this module
+
+        self.base, self.page_url, self.profile = base, page_url, profile
+        self.is_document_url = is_document_url
+        self.length: dict = {}
+        self.linked: dict = {}
+        self._targets: dict = {}
+        self._targets_within: dict = {}
+        self._measure(scope)
+
+    def _measure(self, node) -> tuple[int, int]:
+        total = _size(node.text) if isinstance(node.tag, str) else 0
+        linked = 0
+        for child in node:
+            child_total, child_linked = self._measure(child)
+            total += child_total + _size(child.tail)
+            linked += child_linked
+        if node.tag == "a":
+            href = (node.get("href") or "").strip()
+            # A link to a document (the statement's PDF) is content, not navigation.
+            if not self.is_document_url(htmltree.absolute_url(self.base, href) if href else ""):
+                linked = total
+        self.length[node], self.linked[node] = total, linked
+        return total, linked
+
+    def target(self, link) -> str | None:
+        """The canonical URL of another page of the site a link points to, if it does."""
+        if link not in self._targets:
+            href = (link.get("href") or "").strip()
+            url = None
+            if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+                url = canonical_url(htmltree.absolute_url(self.base, href), self.profile)
+                url = url if htmltree.same_host(url, self.page_url) else None
+            self._targets[link] = url
+        return self._targets[link]
+
+    def targets_within(self, node) -> frozenset:
+        if node not in self._targets_within:
+            self._targets_within[node] = frozenset(filter(None, map(self.target, node.iter("a"))))
+        return self._targets_within[node]
+
+
+def teaser_items(scope, base: str, page_url: str, profile: SiteProfile, index: TextIndex | None = None) -> list:
     """The outermost blocks that each present exactly one other article.
 
     A headline link with its teaser text; when the link does not look like an
     article URL, the block must also show a date.
     """
+    index = index or TextIndex(scope, base, page_url, profile)
     own = canonical_url(page_url, profile)
     items = []
     for link in scope.iter("a"):
-        url = _page_url(link, base, page_url, profile)
-        headline = clean_line(link.text_content())
-        if url is None or url == own or len(headline) < 10 or len(headline.split()) < 2 \
+        url = index.target(link)
+        headline = index.length.get(link, 0)
+        if url is None or url == own or headline < 10 or len(link.text_content().split()) < 2 \
                 or not htmltree.stands_alone(link):
             continue  # not a headline: a link inside a sentence, or a short label
-        needs_date = not profile.looks_like_article_url(url)
         best, node = None, link.getparent()
         for _ in range(5):
             if node is None or node.tag in ("body", "html"):
                 break
-            text = clean_line(node.text_content())
-            others = {_page_url(a, base, page_url, profile) for a in node.iter("a")} - {None, url}
-            if others or len(text) > TEASER_MAX_CHARS or len(headline) < TEASER_MIN_HEADLINE_SHARE * len(text):
+            length = index.length.get(node, 0)
+            if index.targets_within(node) - {url} or length > TEASER_MAX_CHARS \
+                    or headline < TEASER_MIN_HEADLINE_SHARE * length:
                 break
             if node.tag.lower() in htmltree.BLOCK_TAGS:
                 best = node
             node = node.getparent()
-        if best is None:
+        if best is None or index.length.get(best, 0) <= headline:
             continue
-        text = clean_line(best.text_content())
-        if len(text) > len(headline) and (not needs_date or find_dates(text)):
+        if profile.looks_like_article_url(url) or find_dates(best.text_content()):
             items.append(best)
     outermost = []
     chosen = set(map(id, items))
@@ -134,24 +187,15 @@ def teaser_items(scope, base: str, page_url: str, profile: SiteProfile) -> list:
     return outermost
 
 
-def link_blocks(tree, base: str, page_url: str) -> list:
-    """Small blocks whose text is mostly links (links to documents excepted)."""
-    from .pages import is_document_url  # pages imports extraction, which imports this module
+LINK_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "nav", "span", "td"}
 
-    found = []
-    for node in tree.iter("p", "div", "li", "ul", "ol", "nav", "span", "td"):
-        text = clean_line(node.text_content())
-        if not text or len(text) > 400:
-            continue
-        linked = 0
-        for link in node.iter("a"):
-            href = (link.get("href") or "").strip()
-            # A link to a document (the statement's PDF) is content, not navigation.
-            if not is_document_url(htmltree.absolute_url(base, href) if href else ""):
-                linked += len(clean_line(link.text_content()))
-        if linked and linked >= LINK_BLOCK_SHARE * len(text):
-            found.append(node)
-    return found
+
+def link_blocks(tree, base: str, page_url: str, index: TextIndex | None = None) -> list:
+    """Small blocks whose text is mostly links (links to documents excepted)."""
+    index = index or TextIndex(tree, base, page_url, GENERIC)
+    return [node for node in tree.iter(*LINK_BLOCK_TAGS)
+            if 0 < index.length.get(node, 0) <= 400 and index.linked.get(node, 0)
+            and index.linked[node] >= LINK_BLOCK_SHARE * index.length[node]]
 
 
 def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str | None:

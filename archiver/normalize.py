@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 import unicodedata
 from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from dateutil import parser as dateutil_parser
 from w3lib.url import canonicalize_url, safe_url_string
 
-from .profiles import GENERIC, SiteProfile
+from .profiles import _RULES, GENERIC, SiteProfile
 
 # Tracking parameters dropped on every site, whatever its profile says.
 TRACKING_PARAMS = re.compile(
@@ -42,6 +43,12 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
     index files folded into their directory, and (when the profile asks) a
     trailing slash on extension-less paths. ``?PAGEN_1=1`` is the bare listing.
     """
+    return _canonical_url(url, profile.url_rules)
+
+
+@lru_cache(maxsize=1 << 16)  # pages repeat the same menus and sidebars: most links were seen before
+def _canonical_url(url: str, rules: tuple) -> str:
+    profile = _RULES[rules]
     url = canonicalize_url(safe_url_string(url.strip()), keep_fragments=False)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -148,17 +155,20 @@ def _iso(value: datetime, with_time: bool) -> str | None:
     return value.date().isoformat()
 
 
-# Characters that are spaces to a reader but not to str.split().
-_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000\t\f\v"), " ")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that are invisible, or control characters: str.split() does not drop them.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 
 
 def clean_line(text: str) -> str:
-    """One line of text: NFC, no invisible or control characters, single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(_SPACE_LIKE).translate(_INVISIBLE)
-    text = _CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " "))
-    return " ".join(text.split())
+    """One line of text: NFC, no invisible or control characters, single spaces (NBSP included)."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())  # split() breaks on every Unicode space: NBSP, thin, figure...
 
 
 def clean_text(text: str | None) -> str:

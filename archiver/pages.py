@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import htmltree
 from .extract import Article, body_problem, decode_html, extract_from_tree
 from .normalize import canonical_url, find_dates, parse_date
-from .profiles import SiteProfile
+from .profiles import SiteProfile, load_profile
 
 # Documents and media that are never crawled as pages.
 NON_PAGE_EXTENSIONS = re.compile(
@@ -122,22 +122,54 @@ class NewsPage:
             block = block.getparent()
         return None
 
-    def page_number(self, url: str) -> int | None:
-        """The listing page a URL shows (``?PAGEN_1=3`` is 3, the bare listing 1), if paginated by parameter."""
-        for name, value in parse_qsl(urlsplit(url).query):
-            if self.profile.is_pagination_param(name):
-                return int(value) if value.isdigit() else None
-        return 1
 
-    def next_page(self, links: list[PageLink]) -> list[PageLink]:
-        """Of the pager links, the next page only (all of them when page numbers are unknown)."""
-        current = self.page_number(self.url)
-        pager = [link for link in links if link.is_pagination]
-        numbered = [(self.page_number(link.url), link) for link in pager]
-        if current is None or any(number is None for number, _ in numbered):
-            return pager
-        later = [(number, link) for number, link in numbered if number > current]
-        return [min(later, key=lambda pair: pair[0])[1]] if later else []
+
+@dataclass
+class PageSummary:
+    """What the spider needs of a page, as plain data: it crosses process boundaries."""
+
+    url: str
+    problem: str | None
+    article: Article
+    links: list[PageLink]
+    teasers: dict[str, tuple[str, str | None]]  # only for listings
+
+    @property
+    def is_listing(self) -> bool:
+        return self.article.reason == "listing page"
+
+
+def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSummary:
+    """Parse and extract one page once: its article, links and (for a listing) entries.
+
+    A pure function of its arguments, run in a worker process when extraction
+    is spread over cores (``profile`` may then be a profile name or path).
+    """
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    page = NewsPage(url, body, profile)
+    article = page.article
+    teasers = page.teasers if article.reason == "listing page" else {}
+    return PageSummary(url, page.problem, article, page.links, teasers)
+
+
+def page_number(url: str, profile: SiteProfile) -> int | None:
+    """The listing page a URL shows (``?PAGEN_1=3`` is 3, the bare listing 1), if paginated by parameter."""
+    for name, value in parse_qsl(urlsplit(url).query):
+        if profile.is_pagination_param(name):
+            return int(value) if value.isdigit() else None
+    return 1
+
+
+def next_page(url: str, links: list[PageLink], profile: SiteProfile) -> list[PageLink]:
+    """Of the pager links, the next page only (all of them when page numbers are unknown)."""
+    current = page_number(url, profile)
+    pager = [link for link in links if link.is_pagination]
+    numbered = [(page_number(link.url, profile), link) for link in pager]
+    if current is None or any(number is None for number, _ in numbered):
+        return pager
+    later = [(number, link) for number, link in numbered if number > current]
+    return [min(later, key=lambda pair: pair[0])[1]] if later else []
 
 
 def listing_root(url: str, profile: SiteProfile) -> str:

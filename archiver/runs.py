@@ -142,6 +142,9 @@ class ArchiveRun:
         row.update(finished=utc_now(), status=status, finish_reason=reason, coverage=json.dumps(coverage),
                    degraded=degraded, exit_code=self.exit_code, mode=getattr(spider, "mode", None))
         self.archive.db["crawl_runs"].update(self.run_id, row)
+        from .explore import refresh_quietly  # search, stems, translations, Datasette metadata (README)
+
+        refresh_quietly(self.archive.db, self.db_path)
         self.archive.close()
 
     def _counts(self, stats: dict) -> dict:
@@ -159,6 +162,8 @@ class ArchiveRun:
             "articles_gone": stats.get("archiver/removals", 0),
             "errors": stats.get("log_count/ERROR", 0),
             "items_dropped": json.dumps(dropped),
+            "warc_bytes": stats.get("archiver/warc/bytes", 0),
+            "media_bytes": stats.get("archiver/media/bytes", 0),
         }
 
     def _status(self, stats: dict, reason: str) -> tuple[str, str | None]:

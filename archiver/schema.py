@@ -38,7 +38,29 @@ ARTICLES = {
     "warc_file": str,  # provenance: the WARC file holding the response the article was extracted from
     "warc_offset": int,  # and the offset of its response record in that file
 }
-IMAGES = {"id": int, "article_id": int, "src": str, "alt": str, "caption": str, "position": int}
+IMAGES = {"id": int, "article_id": int, "src": str, "alt": str, "caption": str, "position": int,
+          # the downloaded file (archiver.media): content-addressed, NULL when it could not be fetched
+          "sha256": str, "path": str, "bytes": int, "content_type": str, "fetched_at": str}
+# Documents (PDF, DOC...) linked from articles, downloaded like images (archiver.media).
+DOCUMENTS = {"id": int, "article_id": int, "url": str, "text": str, "position": int,
+             "sha256": str, "path": str, "bytes": int, "content_type": str, "fetched_at": str}
+# One row per WARC record written (archiver.warc): the WARC index, queryable.
+CAPTURES = {
+    "id": int,
+    "url": str,  # WARC-Target-URI
+    "warc_date": str,  # WARC-Date (UTC, microseconds)
+    "record_type": str,  # warcinfo, request, response, revisit
+    "status": int,  # HTTP status of a response or revisit
+    "content_type": str,  # the HTTP Content-Type of a response
+    "payload_digest": str,  # WARC-Payload-Digest (sha1:BASE32)
+    "block_digest": str,  # WARC-Block-Digest
+    "warc_file": str,  # file name in the WARC directory
+    "offset": int,  # of the record's gzip member in that file
+    "length": int,  # of the gzip member
+    "record_id": str,  # WARC-Record-ID
+    "refers_to": str,  # a revisit's WARC-Refers-To (the original response's record id)
+    "run_id": int,
+}
 URL_ALIASES = {"url": str, "article_id": int, "first_seen": str}
 ARTICLE_VERSIONS = {
     "id": int,
@@ -77,6 +99,8 @@ CRAWL_RUNS = {
     "degraded": str,  # why the run is degraded, or NULL
     "finish_reason": str,  # Scrapy's reason: finished, shutdown, ...
     "exit_code": int,
+    "warc_bytes": int,  # WARC bytes written (compressed)
+    "media_bytes": int,  # media bytes stored (new files only)
 }
 PAGES = {
     "url": str,  # canonical URL
@@ -110,6 +134,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _table(db, "pages", PAGES, pk="url")
     _table(db, "removals", REMOVALS, pk="id",
            foreign_keys=[("article_id", "articles", "id"), ("run_id", "crawl_runs", "id")])
+    _table(db, "documents", DOCUMENTS, pk="id", foreign_keys=[("article_id", "articles", "id")])
+    _table(db, "captures", CAPTURES, pk="id")
+    db["documents"].create_index(["article_id", "position"], if_not_exists=True)
+    for columns in (["payload_digest"], ["url"], ["warc_file", "offset"]):
+        db["captures"].create_index(columns, if_not_exists=True)
     db["articles"].create_index(["url"], unique=True, if_not_exists=True)
     db["articles"].create_index(["content_hash"], if_not_exists=True)
     for column in ("published", "section", "language", "run_id"):

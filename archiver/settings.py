@@ -25,6 +25,10 @@ DEGRADED_AFTER_DAYS_WITHOUT_NEW = 30  # no new article for this many days (negat
 # A safety net against link spaces no rule foresaw; "next page" is not a level.
 DEPTH_LIMIT = 50
 
+# Worker processes for parsing and extraction: "auto" = one per core when there
+# are several, 0 = in the crawl's own process.
+EXTRACTION_PROCESSES = "auto"
+
 # -- politeness ----------------------------------------------------------------
 USER_AGENT = f"archiver/{__version__} (news archiving crawler; +{PROJECT_URL})"
 ROBOTSTXT_OBEY = True
@@ -52,13 +56,25 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 # A page that fails is bad input, logged as a warning; ERROR is kept for what fails a run.
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
+# -- archival capture (README: "Archive layout and replay") ---------------------
+WARC_ENABLED = True  # every HTTP exchange into WARC/1.1 files (archiver.warc)
+WARC_DIR = ""  # default: warc/ next to ARCHIVE_DB
+WARC_PREFIX = "ARCHIVER"  # files are PREFIX-TIMESTAMP-SERIAL.warc.gz
+WARC_MAX_SIZE = 1_000_000_000  # bytes; a new file is started past this
+MEDIA_ENABLED = True  # article images and linked documents, content-addressed (archiver.media)
+MEDIA_DIR = ""  # default: media/ next to ARCHIVE_DB
+MEDIA_MAXSIZE = 50 * 1024 * 1024  # larger media files are not downloaded
+
 DOWNLOADER_MIDDLEWARES = {
+    # Closest to the downloader: raw bodies (before decompression), every redirect and error.
+    "archiver.warc.WarcCaptureMiddleware": 950,
     "archiver.middlewares.RetryBackoffMiddleware": 560,
     "archiver.middlewares.RedirectGuardMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "archiver.middlewares.PaginationDepthMiddleware": 900,
+    "archiver.media.DocumentLinksMiddleware": 950,
 }
 EXTENSIONS = {
     "archiver.runs.ArchiveRun": 100,
@@ -67,6 +83,7 @@ EXTENSIONS = {
 COMMANDS_MODULE = "archiver.commands"
 ITEM_PIPELINES = {
     "archiver.pipelines.ValidationPipeline": 100,
+    "archiver.media.MediaPipeline": 200,  # before the archive: items carry their files' digests
     "archiver.pipelines.ArchivePipeline": 300,
 }
 

@@ -21,6 +21,8 @@ import sqlite_utils
 from .schema import ARTICLES, ensure_schema
 
 logger = logging.getLogger(__name__)
+# A downloaded image's or document's file (archiver.media), stored with its row.
+MEDIA_COLUMNS = ("sha256", "path", "bytes", "content_type", "fetched_at")
 
 
 def utc_now() -> str:
@@ -81,6 +83,7 @@ class Archive:
             row.update(first_seen=now, last_seen=now)
             article_id = self.db["articles"].insert(row).last_pk
             self._write_images(article_id, article.get("images") or [])
+            self._write_documents(article_id, article.get("documents") or [])
             outcome = "new"
         else:
             article_id = existing
@@ -102,6 +105,7 @@ class Archive:
                         row.pop(column)
                 self.db["articles"].update(article_id, row)
                 self._write_images(article_id, article.get("images") or [])
+                self._write_documents(article_id, article.get("documents") or [])
                 outcome = "updated"
         for other in article.get("aliases") or ():
             if other != article["url"]:
@@ -155,11 +159,21 @@ class Archive:
         self.db.execute("DELETE FROM images WHERE article_id = ?", [article_id])
         rows = [
             {"article_id": article_id, "src": image["src"], "alt": image.get("alt") or "",
-             "caption": image.get("caption"), "position": position}
+             "caption": image.get("caption"), "position": position,
+             **{key: image.get(key) for key in MEDIA_COLUMNS}}
             for position, image in enumerate(images)
         ]
         if rows:
             self.db["images"].insert_all(rows)
+
+    def _write_documents(self, article_id: int, documents: list[dict]) -> None:
+        """The documents an article links to, with their downloaded files (archiver.media)."""
+        self.db.execute("DELETE FROM documents WHERE article_id = ?", [article_id])
+        rows = [{"article_id": article_id, "url": document["url"], "text": document.get("text") or "",
+                 "position": position, **{key: document.get(key) for key in MEDIA_COLUMNS}}
+                for position, document in enumerate(documents)]
+        if rows:
+            self.db["documents"].insert_all(rows)
 
     def count(self, table: str = "articles") -> int:
         return self.db[table].count

@@ -17,6 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROFILE_DIR = Path(__file__).parent
+# URL rules -> a profile holding them (see SiteProfile.url_rules), for cached canonicalization.
+_RULES: dict[tuple, "SiteProfile"] = {}
 
 
 def _compile(patterns) -> tuple[re.Pattern, ...]:
@@ -54,6 +56,13 @@ class SiteProfile:
     section_link_texts: frozenset[str] = frozenset()
     all_news_link_texts: frozenset[str] = frozenset()
     boilerplate_texts: frozenset[str] = frozenset()
+
+    @property
+    def url_rules(self) -> tuple:
+        """The (hashable) part of the profile that canonical URLs depend on."""
+        rules = (self.pagination_params, self.drop_params, self.add_trailing_slash, self.directory_index)
+        _RULES.setdefault(rules, self)
+        return rules
 
     @property
     def navigation_texts(self) -> frozenset[str]:

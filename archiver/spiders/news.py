@@ -22,7 +22,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from ..incremental import Knowledge
 from ..items import ArticleItem
 from ..normalize import canonical_url
-from ..pages import NewsPage, is_document_url, listing_root
+from ..pages import PageSummary, is_document_url, listing_root, next_page
+from ..workers import PageExtractor, default_processes
 from ..profiles import load_profile
 from ..storage import utc_now
 
@@ -73,6 +74,10 @@ class NewsSpider(scrapy.Spider):
         self.mode = "full" if self.full else "first"
         self.knowledge = Knowledge({}, self.mode)
         self.vanished_checked = False
+        processes = settings.get("EXTRACTION_PROCESSES", "auto")
+        processes = default_processes() if str(processes).lower() == "auto" else int(processes)
+        self.extractor = PageExtractor(self.profile_name or settings.get("SITE_PROFILE"), processes)
+        self.crawler.signals.connect(self.extractor.close, signal=signals.spider_closed)
         self.crawler.signals.connect(self.open_run, signal=signals.spider_opened)
         self.crawler.signals.connect(self.check_vanished, signal=signals.spider_idle)
 
@@ -132,7 +137,7 @@ class NewsSpider(scrapy.Spider):
 
     # -- responses ---------------------------------------------------------
 
-    def parse(self, response):
+    async def parse(self, response):
         url = canonical_url(response.url, self.profile)
         if response.status == 304:
             self.crawler.stats.inc_value("archiver/not_modified")
@@ -142,7 +147,7 @@ class NewsSpider(scrapy.Spider):
                 self.crawl_state.touch(url)
             return
         if response.status in (404, 410):
-            yield from self.gone(url, response)
+            self.gone(url, response)
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if not isinstance(response, TextResponse) or (content_type and "html" not in content_type):
@@ -150,7 +155,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("Not an HTML page (%s), skipped: %s", content_type or "no type", response.url)
             self.mark(url, "fetched", response, kind="other")
             return
-        page = NewsPage(response.url, response.text, self.profile)
+        page = await self.extractor.summarize(response.url, response.text)
         if page.problem:
             self.crawler.stats.inc_value("archiver/skipped/bad_body")
             self.logger.warning("Unusable page (%s), skipped: %s", page.problem, response.url)
@@ -171,8 +176,8 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("archiver/pages/other")
             self.logger.info("Not an article (%s): %s", article.reason, response.url)
             self.mark(url, "fetched", response, kind="other")
-        yield from self.follow_links(page, response, is_article=article.is_article,
-                                     is_listing=article.reason == "listing page")
+        for request in self.follow_links(page, response, is_article=article.is_article, is_listing=page.is_listing):
+            yield request
 
     def mark(self, url: str, state: str, response, kind: str | None = None) -> None:
         if self.crawl_state is None:
@@ -191,14 +196,13 @@ class NewsSpider(scrapy.Spider):
         else:
             self.logger.warning("Gone (HTTP %d): %s (linked from %s)", response.status, response.url,
                                 response.meta.get("source") or "a seed")
-        return ()
 
     def requested_urls(self, response) -> list[str]:
         """The URLs that led here: the one requested and every redirect on the way."""
         urls = [*response.meta.get("redirect_urls", []), response.url]
         return [canonical_url(url, self.profile) for url in urls]
 
-    def follow_links(self, page: NewsPage, response, is_article: bool, is_listing: bool):
+    def follow_links(self, page: PageSummary, response, is_article: bool, is_listing: bool):
         barren = response.meta.get("barren", 0)
         depth = response.meta.get("depth", 0)
         # Only a listing's entries describe articles; a sidebar's teasers do not.
@@ -228,8 +232,8 @@ class NewsSpider(scrapy.Spider):
                 self.logger.debug("Listing %s brings %d new articles, e.g. %s", response.url, len(news), news[0].url)
             # Paging goes one page at a time (that page's pager leads on), and
             # stops after `barren_limit` pages in a row without news.
-            next_page = page.next_page(wanted) if barren < self.barren_limit else []
-            wanted = [link for link in wanted if (link in next_page if link.is_pagination else
+            following = next_page(page.url, wanted, self.profile) if barren < self.barren_limit else []
+            wanted = [link for link in wanted if (link in following if link.is_pagination else
                                                   link.is_headline or barren < self.barren_limit)]
         for link in wanted:
             if self.depth_limit and depth + (not link.is_pagination) > self.depth_limit:

@@ -1,0 +1,60 @@
+"""Extraction off the Twisted reactor, across every core.
+
+Parsing and extraction (lxml, trafilatura) are CPU-bound and hold the GIL:
+in the crawl's own process they stall downloads and the archive writes.
+With ``EXTRACTION_PROCESSES`` > 0 they run in a pool of worker processes,
+the reactor only awaiting results; with 0 they run in-process (the
+behaviour on one core). Output is the same either way: workers run the very
+same pure function, :func:`archiver.pages.summarize`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from .pages import PageSummary, summarize
+from .profiles import load_profile
+
+logger = logging.getLogger(__name__)
+
+
+def default_processes() -> int:
+    """One worker per core when there is more than one core; none otherwise."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 else 0
+
+
+def _warm_up(profile_key: str) -> None:
+    """Load the profile (and the extraction libraries) once per worker."""
+    load_profile(profile_key)
+
+
+class PageExtractor:
+    def __init__(self, profile_key: str, processes: int):
+        self.profile_key = profile_key
+        self.pool = None
+        if processes > 0:
+            # "spawn": workers start clean, without a copy of the reactor's threads and sockets.
+            self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_warm_up, initargs=(profile_key,))
+            logger.info("Extraction runs in %d worker processes", processes)
+
+    async def summarize(self, url: str, html: str) -> PageSummary:
+        if self.pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self.pool, summarize, url, html, self.profile_key)
+            except BrokenProcessPool:
+                logger.error("The extraction worker pool broke; extracting in-process from now on")
+                self.pool = None
+        return summarize(url, html, self.profile_key)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None

@@ -1,0 +1,56 @@
+"""The framework's bound: bare Scrapy following links to a known set of pages, nothing else.
+
+    python benchmarks/bare_spider.py URLS_FILE SEED [SEED ...]
+
+Fetches the seeds, then every link whose canonical URL is in URLS_FILE (the
+pages the full crawl fetched): no extraction, no storage. Prints the number
+of pages fetched on its last line.
+"""
+
+import sys
+
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+from archiver.normalize import canonical_url
+from archiver.profiles import load_profile
+
+PROFILE = load_profile("csto")
+
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+
+    def __init__(self, urls: set[str], seeds: list[str]):
+        super().__init__()
+        self.urls, self.seeds, self.pages = urls, seeds, 0
+
+    async def start(self):
+        for seed in self.seeds:
+            yield scrapy.Request(seed)
+
+    def parse(self, response):
+        self.pages += 1
+        if not hasattr(response, "css"):
+            return
+        for href in response.css("a::attr(href)").getall():
+            url = canonical_url(response.urljoin(href), PROFILE)
+            if url in self.urls:
+                yield scrapy.Request(url)
+
+
+def main() -> None:
+    urls = set(open(sys.argv[1]).read().split())
+    process = CrawlerProcess({
+        "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "RETRY_TIMES": 1,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    })
+    process.crawl(BareSpider, urls=urls, seeds=sys.argv[2:])
+    crawler = next(iter(process.crawlers))
+    process.start()
+    print(crawler.spider.pages)
+
+
+if __name__ == "__main__":
+    main()

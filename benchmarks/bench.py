@@ -1,0 +1,243 @@
+"""Speed and memory of archiver, side by side with the limits of its parts, in one run.
+
+    python benchmarks/bench.py                    # 1,000 articles
+    python benchmarks/bench.py --sizes 1000 5000 20000
+
+For each size a replica of the site (same structure as the test replica) is
+served on loopback by its own process, and measured:
+
+1. bare Scrapy following the links to the same pages (no extraction, no storage): the framework's bound;
+2. trafilatura extraction alone over the same pages, in one process: the extraction bound;
+3. the full ``scrapy crawl news`` pipeline, on one core (``EXTRACTION_PROCESSES=0``, pinned to one CPU) and
+   on all cores: pages per second, requests per archived article, peak RSS, database size;
+4. the incremental re-crawl of the unchanged site: its requests as a share of the first crawl's.
+
+AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback.
+Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+        "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=10", "LOG_LEVEL=WARNING"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve_replica(articles_per_language: int):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "archiver.replica", "serve", "--port", str(port),
+                               "--articles", str(articles_per_language), "--slow-seconds", "0.5"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seeds = [f"http://127.0.0.1:{port}/news/", f"http://127.0.0.2:{port}/news/"]
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(seeds[0], timeout=30).read()
+            urllib.request.urlopen(seeds[1], timeout=30).read()
+            return server, seeds
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the replica did not start")
+
+
+class PeakRSS(threading.Thread):
+    """Polls /proc for the peak resident memory of a process, and of it with all its descendants."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.main_peak, self.tree_peak, self.done = pid, 0, 0, False
+
+    @staticmethod
+    def rss(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def descendants(self) -> list[int]:
+        children = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    continue
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def run(self):
+        while not self.done:
+            self.main_peak = max(self.main_peak, self.rss(self.pid))
+            self.tree_peak = max(self.tree_peak, sum(self.rss(pid) for pid in self.descendants()))
+            time.sleep(0.25)
+
+
+def run_measured(command: list[str], env: dict | None = None, one_core: bool = False) -> dict:
+    if one_core:
+        command = ["taskset", "-c", "0", *command]
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = PeakRSS(process.pid)
+    watcher.start()
+    out, err = process.communicate()
+    watcher.done = True
+    watcher.join()
+    if process.returncode not in (0, 4):  # 4: degraded (e.g. no new article on a re-crawl) is fine here
+        raise RuntimeError(f"{command[:6]} exited {process.returncode}:\n{err[-3000:]}")
+    return {"seconds": time.monotonic() - started, "peak_rss_main": watcher.main_peak,
+            "peak_rss_all": watcher.tree_peak, "stdout": out}
+
+
+def crawl(seeds, db: Path, extra: list[str], one_core: bool = False) -> dict:
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "start_urls=" + ",".join(seeds),
+               "-s", f"ARCHIVE_DB={db}"]
+    for setting in FAST + extra:
+        command += ["-s", setting]
+    result = run_measured(command, one_core=one_core)
+    with sqlite3.connect(db) as conn:
+        run = conn.execute("select requests, articles_new, articles_unchanged from crawl_runs "
+                           "order by id desc limit 1").fetchone()
+        result.update(requests=run[0], articles=conn.execute("select count(*) from articles").fetchone()[0],
+                      pages=conn.execute("select count(*) from pages where state != 'seen'").fetchone()[0])
+    result["db_bytes"] = sum(Path(f"{db}{suffix}").stat().st_size for suffix in ("", "-wal")
+                             if Path(f"{db}{suffix}").exists())
+    return result
+
+
+def fetched_urls(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [url for (url,) in conn.execute("select url from pages where http_status = 200")]
+
+
+def bare_scrapy(seeds, urls_file: Path) -> dict:
+    command = [sys.executable, str(ROOT / "benchmarks" / "bare_spider.py"), urls_file.as_posix(), *seeds]
+    result = run_measured(command, one_core=True)
+    result["pages"] = int(result["stdout"].strip().splitlines()[-1])
+    return result
+
+
+def extraction_alone(urls: list[str]) -> dict:
+    """trafilatura over the same pages, in one process (fetching is not timed)."""
+    import trafilatura
+
+    pages = [urllib.request.urlopen(url, timeout=30).read().decode("utf-8", "replace") for url in urls]
+    started = time.monotonic()
+    for html in pages:
+        trafilatura.extract(html)
+    return {"seconds": time.monotonic() - started, "pages": len(pages)}
+
+
+def bench(size: int, workdir: Path) -> dict:
+    server, seeds = serve_replica(size // 2)
+    try:
+        db1, dbn = workdir / f"one-{size}.db", workdir / f"all-{size}.db"
+        one = crawl(seeds, db1, ["EXTRACTION_PROCESSES=0"], one_core=True)
+        every = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
+        again = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
+        urls = fetched_urls(dbn)
+        urls_file = workdir / f"urls-{size}.txt"
+        urls_file.write_text("\n".join(urls))
+        bare = bare_scrapy(seeds, urls_file)
+        alone = extraction_alone(urls)
+    finally:
+        server.kill()
+        server.wait()
+    rate = lambda result: result["pages"] / result["seconds"]  # noqa: E731
+    slower_bound = min(rate(bare), rate(alone))
+    return {
+        "articles": size,
+        "bare_scrapy_pages_per_s": round(rate(bare), 1),
+        "trafilatura_pages_per_s": round(rate(alone), 1),
+        "pipeline_1core_pages_per_s": round(rate(one), 1),
+        "pipeline_1core_share_of_slower_bound": round(rate(one) / slower_bound, 2),
+        "pipeline_all_cores_pages_per_s": round(rate(every), 1),
+        "all_cores_speedup": round(rate(every) / rate(one), 2),
+        "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
+        "articles_archived": one["articles"],
+        "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
+        "peak_rss_mb_all_cores_main": round(every["peak_rss_main"] / 2**20),
+        "peak_rss_mb_all_cores_with_workers": round(every["peak_rss_all"] / 2**20),
+        "db_mb": round(one["db_bytes"] / 2**20, 1),
+        "recrawl_requests_share": round(again["requests"] / every["requests"], 4),
+        "seconds": {"bare": round(bare["seconds"], 1), "extraction": round(alone["seconds"], 1),
+                    "pipeline_1core": round(one["seconds"], 1), "pipeline_all": round(every["seconds"], 1),
+                    "recrawl": round(again["seconds"], 1)},
+    }
+
+
+def versions() -> dict:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("scrapy", "trafilatura", "lxml", "sqlite-utils", "twisted")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000], help="articles (both languages)")
+    parser.add_argument("--output", type=Path, help="JSON file (default: benchmarks/results/<time>.json)")
+    arguments = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for size in arguments.sizes:
+            results.append(bench(size, Path(workdir)))
+            print(f"measured {size} articles", file=sys.stderr)
+    report = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "processor": platform.processor()},
+        "versions": versions(),
+        "note": "AutoThrottle and download delays off for the benchmark only; replica served on loopback",
+        "results": results,
+    }
+    output = arguments.output or ROOT / "benchmarks" / "results" / f"{report['when'].replace(':', '')}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))
+    print(table(results))
+    print(f"\nJSON: {output}")
+    return 0
+
+
+def table(results: list[dict]) -> str:
+    keys = [key for key in results[0] if key != "seconds"]
+    width = max(map(len, keys))
+    lines = [f"{'':{width}}  " + "  ".join(f"{r['articles']:>10}" for r in results)]
+    for key in keys[1:]:
+        lines.append(f"{key:{width}}  " + "  ".join(f"{r[key]:>10}" for r in results))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
