@@ -14,7 +14,6 @@ trafilatura's own, so extraction is never worse than calling it directly.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -330,14 +329,9 @@ def _structured_date(tree) -> str | None:
     value = htmltree.meta(tree, "article:published_time", "datePublished", "pubdate", "date")
     if value:
         return value
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for node in data if isinstance(data, list) else [data]:
-            if isinstance(node, dict) and node.get("datePublished"):
-                return str(node["datePublished"])
+    for node in htmltree.json_ld(tree):
+        if node.get("datePublished"):
+            return str(node["datePublished"])
     return None
 
 

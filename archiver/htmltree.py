@@ -113,7 +113,7 @@ def base_url(tree, url: str) -> str:
     return urljoin(url, base.get("href").strip()) if base is not None else url
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def absolute_url(base: str, href: str) -> str:
     return safe_url_string(urljoin(base, href.strip()))
 
@@ -397,20 +397,26 @@ def teasers_in_text(tree, text: str, profile: SiteProfile) -> tuple[int, int]:
     return len(found), sum(len(headline) for headline in found)
 
 
-def structured_type(tree) -> set[str]:
-    """Lower-cased schema.org types declared by JSON-LD or microdata."""
-    types = set()
+def json_ld(tree) -> list[dict]:
+    """The JSON-LD objects a page declares (malformed blocks are skipped)."""
+    objects = []
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
             data = json.loads(script)
         except ValueError:
             continue
-        for node in data if isinstance(data, list) else [data]:
-            if isinstance(node, dict):
-                value = node.get("@type")
-                for item in value if isinstance(value, list) else [value]:
-                    if isinstance(item, str):
-                        types.add(item.lower())
+        objects += [node for node in (data if isinstance(data, list) else [data]) if isinstance(node, dict)]
+    return objects
+
+
+def structured_type(tree) -> set[str]:
+    """Lower-cased schema.org types declared by JSON-LD or microdata."""
+    types = set()
+    for node in json_ld(tree):
+        value = node.get("@type")
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                types.add(item.lower())
     for itemtype in tree.xpath("//@itemtype"):
         types.add(itemtype.rstrip("/").rsplit("/", 1)[-1].lower())
     return types

@@ -46,7 +46,7 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
     return _canonical_url(url, profile.url_rules)
 
 
-@lru_cache(maxsize=1 << 16)  # pages repeat the same menus and sidebars: most links were seen before
+@lru_cache(maxsize=1 << 14)  # pages repeat the same menus and sidebars: most links were seen before
 def _canonical_url(url: str, rules: tuple) -> str:
     profile = _RULES[rules]
     url = canonicalize_url(safe_url_string(url.strip()), keep_fragments=False)
