@@ -32,6 +32,7 @@ EXIT_DEGRADED = 4  # the site changed its layout, or no new article for too long
 EXIT_LOCKED = 75  # another run holds the archive (EX_TEMPFAIL: try again later)
 
 COVERAGE_FIELDS = ("title", "published", "text", "images")
+FIELD_NAMES = {"title": "a title", "published": "a date", "text": "text", "images": "images"}
 # Exit codes of the runs finished in this process, read by the crawl command.
 FINISHED_RUNS: list["ArchiveRun"] = []
 
@@ -189,17 +190,12 @@ class ArchiveRun:
     def _degraded(self, coverage: dict, new_articles: int) -> str | None:
         """A sharp drop of field coverage against earlier runs, or no new article for too long."""
         db = self.archive.db
-        if coverage["articles"] >= self.coverage_min_articles:
-            earlier = [json.loads(c) for (c,) in db.execute(
-                "SELECT coverage FROM crawl_runs WHERE id < ? AND status = 'finished' AND coverage IS NOT NULL "
-                "ORDER BY id DESC LIMIT 5", [self.run_id])]
-            earlier = [c for c in earlier if c.get("articles", 0) >= self.coverage_min_articles]
-            for field in COVERAGE_FIELDS:
-                if earlier:
-                    before = sum(c[field] for c in earlier) / len(earlier)
-                    if before - coverage[field] > self.coverage_drop:
-                        return (f"the share of articles with a {field} fell from {before:.0%} to "
-                                f"{coverage[field]:.0%}: has the site changed its layout?")
+        earlier = [json.loads(c) for (c,) in db.execute(
+            "SELECT coverage FROM crawl_runs WHERE id < ? AND status = 'finished' AND coverage IS NOT NULL "
+            "ORDER BY id DESC LIMIT 5", [self.run_id])]
+        drop = coverage_drop(coverage, earlier, self.coverage_drop, self.coverage_min_articles)
+        if drop:
+            return drop
         if new_articles == 0 and self.stale_days >= 0:
             newest = db.execute("SELECT max(first_seen) FROM articles").fetchone()[0]
             if newest:
@@ -218,6 +214,24 @@ class ArchiveRun:
         if self.quiet and self.exit_code not in (EXIT_OK,):
             for line in self.errors.lines[-50:]:
                 print(line, file=sys.stderr)
+
+
+def coverage_drop(current: dict, earlier: list[dict], threshold: float, min_articles: int) -> str | None:
+    """Why ``current`` coverage is a sharp drop against the mean of ``earlier`` runs, or ``None``.
+
+    Runs that extracted fewer than ``min_articles`` articles are too small to compare.
+    """
+    if current.get("articles", 0) < min_articles:
+        return None
+    earlier = [c for c in earlier if c.get("articles", 0) >= min_articles]
+    if not earlier:
+        return None
+    for field in COVERAGE_FIELDS:
+        before = sum(c[field] for c in earlier) / len(earlier)
+        if before - current[field] > threshold:
+            return (f"the share of articles with {FIELD_NAMES[field]} fell from {before:.0%} to "
+                    f"{current[field]:.0%}: has the site changed its layout?")
+    return None
 
 
 class ErrorLines(logging.Handler):

@@ -190,3 +190,14 @@ def test_quiet_cron_run_prints_one_line_and_no_new_article_degrades(site_server,
     stale = crawl(site_server.seeds, db, ["DEGRADED_AFTER_DAYS_WITHOUT_NEW=0"], args=["--nolog"])
     assert stale.returncode == EXIT_DEGRADED
     assert "DEGRADED: no new article" in stale.log
+
+
+def test_coverage_drop_against_earlier_runs():
+    from archiver.runs import coverage_drop
+
+    healthy = {"articles": 50, "title": 1.0, "published": 0.98, "text": 1.0, "images": 0.9}
+    broken_dates = {**healthy, "published": 0.1}
+    assert coverage_drop(healthy, [healthy, healthy], 0.3, 10) is None
+    assert "articles with a date fell from 98% to 10%" in coverage_drop(broken_dates, [healthy], 0.3, 10)
+    assert coverage_drop({**broken_dates, "articles": 3}, [healthy], 0.3, 10) is None  # too small to judge
+    assert coverage_drop(broken_dates, [{**healthy, "articles": 2}], 0.3, 10) is None  # nothing to compare with
