@@ -10,9 +10,11 @@ served on loopback by its own process, and measured:
 2. trafilatura extraction alone over the same pages, in one process: the extraction bound;
 3. the full ``scrapy crawl news`` pipeline, on one core (``EXTRACTION_PROCESSES=0``, pinned to one CPU) and
    on all cores: pages per second, requests per archived article, peak RSS, database size;
-4. the incremental re-crawl of the unchanged site: its requests as a share of the first crawl's.
+4. the incremental re-crawl of the unchanged site: its requests as a share of the first crawl's; and after
+   20 new articles are published at the top of the listings: how many of them that re-crawl archives.
 
-AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback.
+AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback. Media
+downloads are off too (requests per article count pages only); WARC capture is on, as by default.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -34,8 +36,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-        "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=10", "LOG_LEVEL=WARNING"]
+        "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=10", "LOG_LEVEL=WARNING", "MEDIA_ENABLED=0"]
 
 
 def free_port() -> int:
@@ -165,6 +168,7 @@ def bench(size: int, workdir: Path) -> dict:
         one = crawl(seeds, db1, ["EXTRACTION_PROCESSES=0"], one_core=True)
         every = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
         again = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
+        additions = recrawl_after_additions(size, workdir)
         urls = fetched_urls(dbn)
         urls_file = workdir / f"urls-{size}.txt"
         urls_file.write_text("\n".join(urls))
@@ -190,10 +194,31 @@ def bench(size: int, workdir: Path) -> dict:
         "peak_rss_mb_all_cores_with_workers": round(every["peak_rss_all"] / 2**20),
         "db_mb": round(one["db_bytes"] / 2**20, 1),
         "recrawl_requests_share": round(again["requests"] / every["requests"], 4),
+        "recrawl_20_new_archived": f"{additions['archived']}/{additions['added']}",
+        "recrawl_20_new_requests_share": additions["share_of_first"],
         "seconds": {"bare": round(bare["seconds"], 1), "extraction": round(alone["seconds"], 1),
                     "pipeline_1core": round(one["seconds"], 1), "pipeline_all": round(every["seconds"], 1),
                     "recrawl": round(again["seconds"], 1)},
     }
+
+
+def recrawl_after_additions(size: int, workdir: Path) -> dict:
+    """20 new articles at the top of the listings: are all 20 archived by the next incremental run?"""
+    from archiver.replica import ReplicaSite, serve_replica as serve_in_process
+
+    site = ReplicaSite(size // 2, seed=1)
+    sections = ["news_odkb", "news_secretariat", "parliamentary_assembly", "military_cooperation"]
+    with serve_in_process(site, port=0, slow_seconds=0.5, huge_page_bytes=200_000) as server:
+        db = workdir / f"additions-{size}.db"
+        first = crawl(server.seeds, db, ["EXTRACTION_PROCESSES=auto"])
+        keys = [site.add_article(language, sections[i % 4]) for i, language in enumerate(["en", "ru"] * 10)]
+        second = crawl(server.seeds, db, ["EXTRACTION_PROCESSES=auto"])
+        urls = [server.base_urls[key.split(":", 1)[0]] + key.split(":", 1)[1] for key in keys]
+    with sqlite3.connect(db) as conn:
+        archived = sum(conn.execute("select count(*) from articles where url = ?", [url]).fetchone()[0]
+                       for url in urls)
+    return {"added": len(keys), "archived": archived, "requests": second["requests"],
+            "share_of_first": round(second["requests"] / first["requests"], 4)}
 
 
 def versions() -> dict:
