@@ -1,6 +1,7 @@
 """The ``archiver`` command: helpers around the ``scrapy crawl news`` spider.
 
     archiver demo [--db data/demo.db]   serve the bundled replica site on loopback and crawl it
+    archiver explore [--db PATH]        refresh search, translations and Datasette metadata now
     archiver seed --redis-url URL [URL...]          cluster: push the seeds into the shared queue
     archiver ingest --redis-url URL --db PATH       cluster: the one writer (Redis stream -> SQLite)
     archiver verify [--db PATH]                     check every WARC record, the indexes and media files
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     from .cluster import add_commands as add_cluster_commands  # archiver seed, archiver ingest
 
     add_cluster_commands(commands)
+    from .explore import add_commands as add_explore_commands  # archiver explore
+
+    add_explore_commands(commands)
     from .verify import add_commands as add_verify_commands  # archiver verify, archiver show
 
     add_verify_commands(commands)

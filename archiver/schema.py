@@ -137,6 +137,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _table(db, "documents", DOCUMENTS, pk="id", foreign_keys=[("article_id", "articles", "id")])
     _table(db, "captures", CAPTURES, pk="id")
     db["documents"].create_index(["article_id", "position"], if_not_exists=True)
+    db["documents"].create_index(["url"], if_not_exists=True)
+    db["images"].create_index(["src"], if_not_exists=True)  # media already downloaded (archiver.media)
     for columns in (["payload_digest"], ["url"], ["warc_file", "offset"]):
         db["captures"].create_index(columns, if_not_exists=True)
     db["articles"].create_index(["url"], unique=True, if_not_exists=True)

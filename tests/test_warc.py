@@ -165,7 +165,7 @@ def test_images_and_documents_stored_by_sha256(captured):
 
 
 def test_media_fetched_once_per_url(captured):
-    media = Counter(hit["path"] for hit in captured.hits if hit["path"].lower().endswith((".jpg", ".png", ".pdf")))
+    media = Counter((hit["host"], hit["path"]) for hit in captured.hits if hit["path"].lower().endswith((".jpg", ".png", ".pdf")))
     assert media and max(media.values()) == 1, media.most_common(3)
 
 
@@ -203,7 +203,9 @@ def test_recrawl_writes_revisit_records(site_server, captured, tmp_path):
         original = old.get(headers.get_header("WARC-Refers-To"))
         if original is not None:
             assert original["headers"].get_header("WARC-Payload-Digest") == headers.get_header("WARC-Payload-Digest")
-    assert not [r for r in new if r["type"] == "response" and r["url"].endswith("/robots.txt")]
+    # Media are unchanged byte for byte: stored again as revisits only (the replica gzips pages with a
+    # fresh gzip timestamp each time, so their raw payloads differ; see the README).
+    assert not [r for r in new if r["type"] == "response" and r["url"].endswith((".jpg", ".pdf"))]
     done = archiver_cli("verify", "--db", str(directory / "archive.db"))
     assert done.returncode == 0, done.stdout.decode()[-2000:]
 

@@ -157,16 +157,25 @@ class Handler(BaseHTTPRequestHandler):
             resp = self._route(replica, host)
         except Exception as exc:  # a replica bug must show up as a 500, not a dropped connection
             resp = Response(500, f"<h1>Internal error</h1><pre>{exc!r}</pre>")
+        # Recorded before the answer leaves: a client that has its answer finds the hit already there.
+        replica.record({"host": host, "method": self.command, "path": self.path,
+                        "status": 304 if resp.status == 200 and self._will_be_not_modified(resp) else resp.status})
         try:
             self._send(resp, head)
         except (BrokenPipeError, ConnectionResetError):  # e.g. a client whose timeout fired during the delay
             self.close_connection = True
-        replica.record({"host": host, "method": self.command, "path": self.path, "status": resp.status})
+
+    def _will_be_not_modified(self, resp: Response) -> bool:
+        return resp.validators and self._not_modified(self._etag(resp.body), resp.modified)
+
+    @staticmethod
+    def _etag(body: bytes) -> str:
+        return '"%s"' % hashlib.md5(body).hexdigest()[:20]
 
     def _send(self, resp: Response, head: bool) -> None:
         body = resp.body
         if resp.validators and resp.status == 200:
-            etag = '"%s"' % hashlib.md5(body).hexdigest()[:20]
+            etag = self._etag(body)
             resp.headers["ETag"] = etag
             if resp.modified:
                 resp.headers["Last-Modified"] = email.utils.formatdate(resp.modified, usegmt=True)
