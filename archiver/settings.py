@@ -33,6 +33,8 @@ EXTRACTION_PROCESSES = "auto"
 USER_AGENT = f"archiver/{__version__} (news archiving crawler; +{PROJECT_URL})"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
+# A page yields at most one item: Scrapy's default (100) starts 100 worker tasks per response for nothing.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
