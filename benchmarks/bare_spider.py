@@ -24,6 +24,7 @@ class BareSpider(scrapy.Spider):
     def __init__(self, urls: set[str], seeds: list[str]):
         super().__init__()
         self.urls, self.seeds, self.pages = urls, seeds, 0
+        self.followed: set[str] = set()  # each page is requested once, as the full crawl does
 
     async def start(self):
         for seed in self.seeds:
@@ -35,7 +36,8 @@ class BareSpider(scrapy.Spider):
             return
         for href in response.css("a::attr(href)").getall():
             url = canonical_url(response.urljoin(href), PROFILE)
-            if url in self.urls:
+            if url in self.urls and url not in self.followed:
+                self.followed.add(url)
                 yield scrapy.Request(url)
 
 
@@ -43,7 +45,7 @@ def main() -> None:
     urls = set(open(sys.argv[1]).read().split())
     process = CrawlerProcess({
         "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "RETRY_TIMES": 1,
+        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "RETRY_TIMES": 1, "CONCURRENT_ITEMS": 8,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     })
     process.crawl(BareSpider, urls=urls, seeds=sys.argv[2:])

@@ -235,7 +235,7 @@ def test_verify_names_a_corrupt_media_file(captured, tmp_path):
     (directory / path).write_bytes(bytes(data))
     done = archiver_cli("verify", "--db", str(directory / "archive.db"))
     out = done.stdout.decode()
-    assert done.returncode != 0 and f"CORRUPT media documents" in out and path in out, out[-2000:]
+    assert done.returncode != 0 and "CORRUPT media documents" in out and path in out, out[-2000:]
 
 
 def test_capture_can_be_switched_off(site_server, tmp_path):

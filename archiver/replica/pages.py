@@ -342,9 +342,13 @@ def static_page(ctx: Ctx, title: str) -> str:
 
 def huge_page_chunks(ctx: Ctx, title: str, size: int) -> tuple[int, object]:
     """(content length, iterator of byte chunks) of an article-looking page of about `size` bytes."""
-    head = page(ctx, title, f'<div class="news-detail">\n<h1>{esc(title)}</h1>\n<span class="news-date-time">'
-                f'14.05.2019</span>\n<!--FILLER-->\n</div>').encode()
-    prefix, suffix = head.split(b"<!--FILLER-->")
+    return filled_to_size(page(ctx, title, f'<div class="news-detail">\n<h1>{esc(title)}</h1>\n'
+                                         f'<span class="news-date-time">14.05.2019</span>\n<!--FILLER-->\n</div>'), size)
+
+
+def filled_to_size(html: str, size: int) -> tuple[int, object]:
+    """(content length, byte chunks) of `html` with its <!--FILLER--> grown to about `size` bytes, streamed."""
+    prefix, suffix = html.encode().split(b"<!--FILLER-->")
     chunk = ("<p>" + "Stenographic record of the session, continued. " * 20 + "</p>\n").encode() * 64
     count = max(1, -(-(size - len(prefix) - len(suffix)) // len(chunk)))
     total = len(prefix) + len(suffix) + count * len(chunk)

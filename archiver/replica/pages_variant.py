@@ -15,7 +15,7 @@ from urllib.parse import quote
 from . import texts, variant
 from .content import PER_PAGE, VISIBLE_SECTIONS, ReplicaSite
 from .model import NEWEST_DATE, Article, format_date
-from .pages import Ctx, _segments, _src, _text, esc, section_of  # noqa: F401  (section_of re-exported)
+from .pages import Ctx, _segments, _src, esc, filled_to_size, section_of  # noqa: F401  (section_of re-exported)
 from .variant import UI as VUI
 
 
@@ -377,16 +377,5 @@ def static_page(ctx: Ctx, title: str) -> str:
 
 
 def huge_page_chunks(ctx: Ctx, title: str, size: int) -> tuple[int, object]:
-    head = page(ctx, title, f'<div class="content-area">\n<h1>{esc(title)}</h1>\n<div class="date">14.05.2019</div>'
-                f'\n<!--FILLER-->\n</div>').encode()
-    prefix, suffix = head.split(b"<!--FILLER-->")
-    chunk = ("<p>" + "Stenographic record of the session, continued. " * 20 + "</p>\n").encode() * 64
-    count = max(1, -(-(size - len(prefix) - len(suffix)) // len(chunk)))
-    total = len(prefix) + len(suffix) + count * len(chunk)
-
-    def chunks():
-        yield prefix
-        for _ in range(count):
-            yield chunk
-        yield suffix
-    return total, chunks()
+    return filled_to_size(page(ctx, title, f'<div class="content-area">\n<h1>{esc(title)}</h1>\n'
+                                         f'<div class="date">14.05.2019</div>\n<!--FILLER-->\n</div>'), size)
