@@ -76,6 +76,7 @@ class ReplicaSite:
         self._by_path: dict[tuple[str, str], tuple[Article, str]] = {}
         self._vars: dict[int, dict] = {}
         self._listing_cache: dict = {}
+        self.version = 0  # bumped by every change of the site: rendered pages of an older version are stale
         self._added = 0
         self._slugs: set[str] = set()
         self._slug_next: dict[str, int] = {}
@@ -258,6 +259,7 @@ class ReplicaSite:
             lists[language].insert(0, art)
             self._added += 1
             self._listing_cache = {}
+            self.version += 1
             return art.key
 
     def edit_article(self, key: str) -> None:
@@ -268,12 +270,14 @@ class ReplicaSite:
             art._blocks = None
             art.modified = max(time.time(), art.modified + 1)
             self._listing_cache = {}
+            self.version += 1
 
     def delete_article(self, key: str) -> None:
         """The URL then answers 404 and the article disappears from listings."""
         with self._lock:
             self.article(key).deleted = True
             self._listing_cache = {}
+            self.version += 1
 
     def keys(self, language: str) -> list[str]:
         return [a.key for a in self.articles(language)]

@@ -11,6 +11,7 @@ adds /news/archive/YYYY-MM-DD/ (endless) and /news/?tags=<word>.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import email.utils
 import gzip
@@ -34,11 +35,14 @@ class Response:
     """What a route produces; the handler adds validators, compression and the hit record."""
 
     def __init__(self, status=200, body: bytes | str = b"", ctype="text/html; charset=UTF-8", headers=None,
-                 validators=False, modified: float | None = None, chunks=None, length=None, compressible=True):
+                 validators=False, modified: float | None = None, chunks=None, length=None, compressible=True,
+                 cacheable=False):
         self.status, self.ctype, self.headers = status, ctype, dict(headers or {})
         self.body = body.encode("utf-8") if isinstance(body, str) else body
         self.validators, self.modified = validators, modified
         self.chunks, self.length, self.compressible = chunks, length, compressible
+        # Rendered once per site version: ordinary article and listing pages (never stateful traps).
+        self.cacheable, self.gzipped = cacheable, None
 
 
 def redirect(status: int, location: str) -> Response:
@@ -66,6 +70,7 @@ class ReplicaServer:
             raise ValueError("hosts must be two loopback addresses: (English, Russian)")
         self.site, self.slow_seconds, self.huge_page_bytes = site, slow_seconds, huge_page_bytes
         self.hits: list[dict] = []
+        self.rendered: dict = {}  # (host, path, site version) -> Response of a cacheable page
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], int] = {}
         roles = [(hosts[0], "en"), (hosts[1], "ru")] + ([(external_host, "external")] if external_host else [])
@@ -153,10 +158,20 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool) -> None:
         replica: ReplicaServer = self.server.replica
         host = "%s:%d" % self.server.server_address[:2]
-        try:
-            resp = self._route(replica, host)
-        except Exception as exc:  # a replica bug must show up as a 500, not a dropped connection
-            resp = Response(500, f"<h1>Internal error</h1><pre>{exc!r}</pre>")
+        key = (host, self.path, replica.site.version)
+        if replica.rendered and next(iter(replica.rendered))[2] != replica.site.version:
+            replica.rendered.clear()  # the site changed: every rendered page may be stale
+        resp = replica.rendered.get(key)
+        if resp is None:
+            try:
+                resp = self._route(replica, host)
+            except Exception as exc:  # a replica bug must show up as a 500, not a dropped connection
+                resp = Response(500, f"<h1>Internal error</h1><pre>{exc!r}</pre>")
+            if resp.cacheable:
+                resp.gzipped = gzip.compress(resp.body, 6)
+                replica.rendered[key] = resp
+        resp = copy.copy(resp)  # _send adds headers to its own copy
+        resp.headers = dict(resp.headers)
         # Recorded before the answer leaves: a client that has its answer finds the hit already there.
         replica.record({"host": host, "method": self.command, "path": self.path,
                         "status": 304 if resp.status == 200 and self._will_be_not_modified(resp) else resp.status})
@@ -183,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
                 resp.status, body, resp.chunks = 304, b"", None
         if (resp.compressible and resp.status != 304 and body and resp.chunks is None
                 and "gzip" in self.headers.get("Accept-Encoding", "")):
-            body = gzip.compress(body, 6)
+            body = resp.gzipped or gzip.compress(body, 6)
             resp.headers["Content-Encoding"] = "gzip"
             resp.headers["Vary"] = "Accept-Encoding"
         self.send_response(resp.status)
@@ -273,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
             page_no = query.get(site.page_param(pages.section_of(path)), ["1"])[0]
             newest = max((a.modified for a in site.articles(role)[:10]), default=None)
             return html(pages.listing_page(ctx, pages.section_of(path), int(page_no) if page_no.isdigit() else 1),
-                        validators=True, modified=newest)
+                        validators=True, modified=newest, cacheable=True)
         if path in TRAP_BY_PATH:
             return self._trap(replica, ctx, TRAP_BY_PATH[path], pages)
         if path.startswith("/news/") and not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
@@ -292,10 +307,11 @@ class Handler(BaseHTTPRequestHandler):
         if art.role == "slow" and not parts.query and replica.count(host, path) == 1:
             time.sleep(replica.slow_seconds)
         body = pages.article_page(ctx, art, section)
+        cacheable = art.role not in ("flaky", "slow")
         if art.role == "cp1251":  # charset only in the <meta http-equiv>, not in the header
             return Response(200, body.encode("cp1251", "xmlcharrefreplace"), "text/html", validators=True,
-                            modified=art.modified)
-        return html(body, validators=True, modified=art.modified)
+                            modified=art.modified, cacheable=cacheable)
+        return html(body, validators=True, modified=art.modified, cacheable=cacheable)
 
     def _trap(self, replica: ReplicaServer, ctx: pages.Ctx, kind: str, pages=pages) -> Response:
         title = TRAPS[kind][1 if ctx.lang == "en" else 2]
