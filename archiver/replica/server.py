@@ -71,6 +71,7 @@ class ReplicaServer:
         self.site, self.slow_seconds, self.huge_page_bytes = site, slow_seconds, huge_page_bytes
         self.hits: list[dict] = []
         self.rendered: dict = {}  # (host, path, site version) -> Response of a cacheable page
+        self.rendered_version = site.version
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], int] = {}
         roles = [(hosts[0], "en"), (hosts[1], "ru")] + ([(external_host, "external")] if external_host else [])
@@ -159,9 +160,11 @@ class Handler(BaseHTTPRequestHandler):
         replica: ReplicaServer = self.server.replica
         host = "%s:%d" % self.server.server_address[:2]
         key = (host, self.path, replica.site.version)
-        if replica.rendered and next(iter(replica.rendered))[2] != replica.site.version:
-            replica.rendered.clear()  # the site changed: every rendered page may be stale
-        resp = replica.rendered.get(key)
+        with replica._lock:
+            if replica.rendered_version != replica.site.version:
+                replica.rendered.clear()  # the site changed: every rendered page may be stale
+                replica.rendered_version = replica.site.version
+            resp = replica.rendered.get(key)
         if resp is None:
             try:
                 resp = self._route(replica, host)
