@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archiver import explore, schema
+from archiver import datasette_metadata, explore, schema
 from archiver.storage import Archive
 from datasette_helpers import copy_archive, serve_datasette
 
@@ -83,7 +83,7 @@ def test_every_schema_column_is_described():
     for name in dir(schema):
         columns = getattr(schema, name)
         if name.isupper() and isinstance(columns, dict):
-            described = explore.column_descriptions(name.lower())
+            described = datasette_metadata.column_descriptions(name.lower())
             assert not [c for c in columns if c not in described], name
 
 
