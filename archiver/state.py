@@ -54,8 +54,10 @@ class CrawlState:
 
     def fetched_pages(self) -> dict[str, int | None]:
         """Every URL earlier runs met that is not an archived article -> its HTTP status
-        (``None`` when it failed or was never fetched)."""
-        rows = self.archive.db.execute("SELECT url, http_status FROM pages WHERE state != 'stored'")
+        (``None`` when it failed or was never fetched). An article fetched but never stored (its run
+        died first) is left out: it is still to be archived."""
+        rows = self.archive.db.execute("SELECT url, http_status FROM pages WHERE state != 'stored' AND NOT "
+                                       "(state = 'fetched' AND kind = 'article')")
         return {url: status for url, status in rows}
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
@@ -75,11 +77,11 @@ class CrawlState:
                 roots.append(url)
         return roots
 
-    def unfinished(self, run_id: int) -> list[str]:
-        """URLs run ``run_id`` scheduled but never finished: to be fetched first."""
+    def unfinished(self) -> list[str]:
+        """URLs earlier runs scheduled but never finished (several runs may have died in a row):
+        to be fetched first."""
         rows = self.archive.db.execute(
-            "SELECT url FROM pages WHERE run_id = ? AND (state = 'seen' OR (state = 'fetched' AND kind = 'article'))",
-            [run_id])
+            "SELECT url FROM pages WHERE state = 'seen' OR (state = 'fetched' AND kind = 'article')")
         return [url for (url,) in rows]
 
     # -- this run ------------------------------------------------------------

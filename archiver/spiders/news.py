@@ -111,8 +111,8 @@ class NewsSpider(scrapy.Spider):
             # Sections found by earlier runs, and what a dead run left unfinished.
             starts += [(url, {}) for url in self.crawl_state.listing_roots(self.profile)]
             if self.run.interrupted_run:
-                unfinished = self.crawl_state.unfinished(self.run.interrupted_run)
-                self.logger.info("Resuming %d URLs the interrupted run %d left", len(unfinished),
+                unfinished = self.crawl_state.unfinished()
+                self.logger.info("Resuming %d URLs that interrupted runs left (the last: run %d)", len(unfinished),
                                  self.run.interrupted_run)
                 starts += [(url, {}) for url in unfinished]
         for url, meta in starts:
