@@ -71,6 +71,7 @@ class NewsSpider(scrapy.Spider):
         # How a listing first showed each article (headline, date, listing), kept with the article.
         self.first_teasers: dict[str, tuple] = {}
         self.run = self.crawl_state = None
+        self.conditional = False
         self.mode = "full" if self.full else "first"
         self.knowledge = Knowledge({}, self.mode)
         self.vanished_checked = False
@@ -95,6 +96,10 @@ class NewsSpider(scrapy.Spider):
         else:
             mode = "incremental"
         self.mode = mode
+        # Conditional requests only after a run that finished: a dead run may have stored a listing's
+        # ETag but not the links it led to, and a 304 would hide them.
+        self.conditional = self.crawl_state is not None and mode in ("incremental", "full") \
+            and not self.run.interrupted_run
         if self.crawl_state is not None:
             self.knowledge = Knowledge(known, mode, self.crawl_state.fetched_pages(), self.crawl_state.aliases())
         else:
@@ -125,6 +130,7 @@ class NewsSpider(scrapy.Spider):
         headers = {}
         if self.crawl_state is not None:
             self.crawl_state.mark(url, "seen")
+        if self.conditional:
             etag, last_modified = self.crawl_state.validators(url)
             if etag:
                 headers["If-None-Match"] = etag
