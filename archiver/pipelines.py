@@ -91,3 +91,28 @@ class ArchivePipeline:
         logger.info("Archive %s: %d new, %d updated, %d unchanged, %d stored under another URL; %d articles in all",
                     self.run.db_path, self.totals.new, self.totals.updated, self.totals.unchanged,
                     self.totals.aliased, self.run.archive.count())
+
+
+class OncePerRunPipeline:
+    """One item per article and run, for feed exports (``-O items.jsonl``).
+
+    An article fetched twice in a run (directly, and again through a redirect
+    chain) is archived once with every URL that led to it; the second item
+    stops here, after the archive has recorded those URLs.
+    """
+
+    def __init__(self, stats):
+        self.stats = stats
+        self.emitted: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        url = ItemAdapter(item).get("url")
+        if url in self.emitted:
+            self.stats.inc_value("archive/dropped/fetched_twice_in_run")
+            raise DropItem(f"already archived in this run: {url}", log_level="DEBUG")
+        self.emitted.add(url)
+        return item

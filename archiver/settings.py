@@ -87,6 +87,7 @@ ITEM_PIPELINES = {
     "archiver.pipelines.ValidationPipeline": 100,
     "archiver.media.MediaPipeline": 200,  # before the archive: items carry their files' digests
     "archiver.pipelines.ArchivePipeline": 300,
+    "archiver.pipelines.OncePerRunPipeline": 400,  # feed exports get one item per article
 }
 
 # -- memory and order ----------------------------------------------------------------
