@@ -102,7 +102,7 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
         _extract_with_profile(article, tree, container, base, profile, page_layout)
     else:
         _extract_generic(article, tree, base, url, profile, page_layout)
-    _find_section(article, tree, base, profile)
+    _find_section(article, tree, base, url, profile)
     article.is_article, article.reason = _classify(article, tree, page_layout, container is not None, profile)
     return article
 
@@ -368,7 +368,7 @@ def collect_images(scope, base: str) -> list[Image]:
     return images
 
 
-def _find_section(article: Article, tree, base: str, profile: SiteProfile) -> None:
+def _find_section(article: Article, tree, base: str, page_url: str, profile: SiteProfile) -> None:
     """The article's section: the listing above its canonical URL when the page links to it,
     else the "Back to the section" link, else the listing above its URL."""
     parent = htmltree.parent_url(article.url)
@@ -376,7 +376,10 @@ def _find_section(article: Article, tree, base: str, profile: SiteProfile) -> No
         parent = None
     linked = {canonical_url(htmltree.absolute_url(base, a.get("href")), profile)
               for a in tree.iter("a") if a.get("href")} if parent else set()
-    if parent and parent in linked:
+    # The page's own canonical URL (rel=canonical, when it points elsewhere) decides, whatever
+    # section it was reached through; otherwise its parent listing, if the page links to it.
+    moved = article.url != canonical_url(page_url, profile)
+    if parent and (moved or parent in linked):
         section_url = parent
     else:
         section_url = htmltree.link_by_text(tree, base, profile.section_link_texts) or parent
