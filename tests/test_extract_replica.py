@@ -55,3 +55,16 @@ def test_every_article_extracted_exactly(pages, profile):
         if problems:
             wrong.append((truth["url"], problems))
     assert not wrong, f"{len(wrong)} of {len(pages)} articles wrong, e.g. {wrong[:3]}"
+
+
+def test_article_reached_through_its_second_section_keeps_its_own():
+    """Bitrix serves an element of two sections at both paths; rel=canonical names the first."""
+    site = ReplicaSite(60, seed=1)
+    with serve_replica(site, port=0, slow_seconds=0.1, huge_page_bytes=100_000) as server:
+        (truth,) = [t for t in site.ground_truth(server.base_urls)
+                    if t["role"] == "two_sections" and t["language"] == "en"]
+        other = truth["url"].replace(f"/{truth['section']}/", "/parliamentary_assembly/")
+        assert other != truth["url"]
+        article = extract_article(fetch(other), other, CSTO)
+    assert (article.url, article.section, article.section_url) == (truth["url"], truth["section"],
+                                                                   truth["section_url"])
