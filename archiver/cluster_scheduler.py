@@ -197,13 +197,21 @@ class ClusterScheduler(Scheduler):
     # -- bookkeeping -----------------------------------------------------------
 
     def in_progress(self):
-        """The requests the engine is still working on, or None if this Scrapy does not tell."""
-        slot = getattr(self.crawler.engine, "_slot", None)
-        inprogress = getattr(slot, "inprogress", None)
-        if inprogress is None and not self.warned_no_inprogress:
+        """The requests the engine is still working on, or None if this Scrapy does not tell.
+
+        A request leaves the engine's in-progress set when its response reaches the scraper; until its
+        items have been through the pipelines (into the stream) it is still in the scraper's active set.
+        """
+        engine = self.crawler.engine
+        inprogress = getattr(getattr(engine, "_slot", None), "inprogress", None)
+        scraping = getattr(getattr(getattr(engine, "scraper", None), "slot", None), "active", None)
+        if (inprogress is None or scraping is None) and not self.warned_no_inprogress:
             self.warned_no_inprogress = True
-            logger.warning("This Scrapy has no engine._slot.inprogress: requests are acknowledged when idle only")
-        return inprogress
+            logger.warning("This Scrapy does not expose the requests in progress: requests are acknowledged "
+                           "when idle only")
+        if inprogress is None or scraping is None:
+            return None
+        return inprogress | scraping
 
     def ack_finished(self) -> None:
         if not self.queue.taken:
