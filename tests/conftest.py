@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -37,6 +38,13 @@ def run_crawl(seeds, db_path, extra_settings=(), args=(), timeout=300) -> CrawlR
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done = subprocess.run(command, cwd=project_root(), env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr, Path(db_path))
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for servers the tests start, or a seed that must fail)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def start_crawl(seeds, db_path, extra_settings=(), args=()) -> subprocess.Popen:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from conftest import free_port
+
 
 def copy_archive(source: Path, target_dir: Path, name: str = "archive.db") -> Path:
     """A consistent copy of ``source`` (SQLite backup API: the WAL is included)."""
@@ -23,11 +24,6 @@ def copy_archive(source: Path, target_dir: Path, name: str = "archive.db") -> Pa
         src.backup(dst)
     return target
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

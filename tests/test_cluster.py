@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 
 from archiver.cli import crawl_command, project_root
 
-from conftest import CRAWL_SETTINGS
+from conftest import CRAWL_SETTINGS, free_port
 
 redis = pytest.importorskip("redis", reason="cluster mode needs the 'cluster' extra: pip install -e '.[cluster]'")
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
@@ -33,11 +32,6 @@ INGEST_IDLE_EXIT = 5
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "SCRAPY_SETTINGS_MODULE": "archiver.settings"}
 ENV.pop("REDIS_URL", None)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:

@@ -48,12 +48,16 @@ def get_ok(url):
     return status, headers, body
 
 
+def serving(flavour: str):
+    """A replica of the given flavour, served for the test module."""
+    site = ReplicaSite(articles_per_language=60, seed=1, flavour=flavour)
+    with serve_replica(site, port=0, slow_seconds=1.0, huge_page_bytes=2_000_000) as srv:
+        yield srv
+
+
 @pytest.fixture(scope="module")
 def server():
-    site = ReplicaSite(articles_per_language=60, seed=1)
-    srv = serve_replica(site, port=0, slow_seconds=1.0, huge_page_bytes=2_000_000)
-    yield srv
-    srv.stop()
+    yield from serving("classic")
 
 
 @pytest.fixture(scope="module")

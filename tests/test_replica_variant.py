@@ -7,17 +7,14 @@ import unicodedata
 import lxml.html
 import pytest
 
-from archiver.replica import ReplicaSite, serve_replica
+from archiver.replica import ReplicaSite
 from archiver.replica.texts import MONTHS_EN, MONTHS_GENITIVE
-from test_replica import fetch, get_ok
+from test_replica import fetch, get_ok, serving
 
 
 @pytest.fixture(scope="module")
 def server():
-    site = ReplicaSite(articles_per_language=60, seed=1, flavour="variant")
-    srv = serve_replica(site, port=0, slow_seconds=1.0, huge_page_bytes=2_000_000)
-    yield srv
-    srv.stop()
+    yield from serving("variant")
 
 
 @pytest.fixture(scope="module")

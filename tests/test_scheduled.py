@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import socket
 import sqlite3
 import time
 
@@ -14,7 +13,7 @@ import pytest
 from archiver.replica import ReplicaSite, serve_replica
 from archiver.runs import EXIT_DEGRADED, EXIT_FAILED, EXIT_LOCKED
 
-from conftest import SLOW_SECONDS, start_crawl
+from conftest import SLOW_SECONDS, free_port, start_crawl
 
 
 @pytest.fixture
@@ -170,10 +169,7 @@ def test_jobdir_pause_and_resume(site_server, crawl, tmp_path):
 
 
 def test_unreachable_seeds_fail_the_run(crawl, tmp_path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = crawl([f"http://127.0.0.1:{port}/news/"], tmp_path / "archive.db", ["RETRY_TIMES=0"])
+    result = crawl([f"http://127.0.0.1:{free_port()}/news/"], tmp_path / "archive.db", ["RETRY_TIMES=0"])
     assert result.returncode == EXIT_FAILED
     run = rows(tmp_path / "archive.db", "select * from crawl_runs")[0]
     assert run["status"] == "failed" and run["exit_code"] == EXIT_FAILED
