@@ -14,10 +14,12 @@ trafilatura's own, so extraction is never worse than calling it directly.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 
 import trafilatura
+import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
@@ -96,12 +98,13 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     article.language = page_language(tree, url, profile)
     article.description = htmltree.meta(tree, "description", "og:description")
     container = htmltree.unique_match(tree, profile.container_selectors)
-    page_layout = layout.analyse(tree, base, url, profile)
+    # The whole page's layout is costly; with the profile's container it is needed only as a fallback.
+    page_layout = functools.cache(lambda: layout.analyse(tree, base, url, profile))
     if container is not None:
         article.extractor = f"profile:{profile.name}"
         _extract_with_profile(article, tree, container, base, profile, page_layout)
     else:
-        _extract_generic(article, tree, base, url, profile, page_layout)
+        _extract_generic(article, tree, base, url, profile, page_layout())
     _find_section(article, tree, base, url, profile)
     article.is_article, article.reason = _classify(article, tree, page_layout, container is not None, profile)
     return article
@@ -146,12 +149,14 @@ def _canonical_page_url(tree, base: str, url: str, profile: SiteProfile) -> str:
 # -- profile-sharpened extraction ------------------------------------------
 
 def _extract_with_profile(article: Article, tree, container, base: str, profile: SiteProfile, page_layout) -> None:
+    """The profile's selectors; ``page_layout()`` gives the whole page's layout when a fallback needs it."""
+    inside = layout.analyse(container, base, article.url, profile)
     article.title = _profile_title(tree, container, profile) or _generic_title(tree)
-    article.published = _profile_date(container, profile, page_layout) or \
-        layout.headline_date(tree, _headline_element(tree, article.title), page_layout, profile)
-    # Furniture inside the container (other news, tags, "read also"), found on
-    # the page, is removed from a copy before the profile's own removals.
-    body = layout.pruned_copy(container, page_layout.furniture)
+    article.published = _profile_date(container, profile, inside) or \
+        layout.headline_date(tree, _headline_element(tree, article.title), page_layout(), profile)
+    # Furniture inside the container (other news, tags, "read also") is removed
+    # from a copy before the profile's own removals.
+    body = layout.pruned_copy(container, inside.furniture)
     htmltree.remove_all(body, profile.remove_selectors)
     htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
     article.images = collect_images(body, base)
@@ -187,18 +192,21 @@ def _profile_date(container, profile: SiteProfile, page_layout) -> str | None:
 
 def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     """Clean text of an article body: trafilatura's, or the plain block walk where trafilatura lost text."""
-    fragment = etree.tostring(body, encoding="unicode", method="html")
+    walked = htmltree.block_text(body)
+    has_table = body.find(".//table") is not None  # trafilatura may run a table's cells together
+    # trafilatura reads (and changes) the copy as a tree, not serialized and parsed again.
+    # fast: its fallback extractors are not run; the block walk is the fallback.
+    document = lxml.html.Element("html")
+    etree.SubElement(document, "body").append(body)
     extracted = trafilatura.extract(
-        f"<html><body>{fragment}</body></html>", favor_recall=True, include_comments=False,
+        document, favor_recall=True, include_comments=False, fast=True,
         include_tables=True, deduplicate=False, with_metadata=False, output_format="txt",
     )
     extracted = _table_rows_as_lines(extracted or "")
-    walked = htmltree.block_text(body)
     # On a small fragment trafilatura sometimes drops short lines or runs all
     # paragraphs into one; the block walk keeps every block, so take it then.
     lost_text = len(clean_line(extracted)) < 0.9 * len(clean_line(walked))
     lost_lines = len(extracted.splitlines()) < 0.6 * len(walked.splitlines())
-    has_table = body.find(".//table") is not None  # trafilatura may run a table's cells together
     text = walked if lost_text or lost_lines or has_table else extracted
     text = "\n\n".join(line for line in paragraphs(clean_text(text)) if not _is_date_line(line))
     return _drop_navigation_lines(text, profile, title)
@@ -403,7 +411,7 @@ def _classify(article: Article, tree, page_layout, profiled: bool, profile: Site
     teasers, teaser_chars = htmltree.teasers_in_text(tree, article.text, profile)
     if teasers >= 5 or (teasers and teaser_chars >= TEASER_SHARE * body_chars):
         return False, "listing page"
-    if len(page_layout.teaser_items) >= 3 and body_chars < MIN_DATED_ARTICLE_CHARS:
+    if body_chars < MIN_DATED_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
         return False, "listing page"
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:

@@ -93,13 +93,13 @@ def drop(node) -> None:
 
 def meta(tree, *names: str) -> str | None:
     """The first non-empty ``<meta>`` content among ``names`` (name, property or itemprop)."""
-    for name in names:
+    # One pass over the page's <meta> elements, not one XPath per name and attribute.
+    metas = [(node.attrib, node.get("content") or "") for node in tree.iter("meta")]
+    for name in (name.lower() for name in names):
         for attr in ("name", "property", "itemprop", "http-equiv"):
-            values = tree.xpath(f'//meta[translate(@{attr}, "ABCDEFGHIJKLMNOPQRSTUVWXYZ",'
-                                f' "abcdefghijklmnopqrstuvwxyz")="{name.lower()}"]/@content')
-            for value in values:
-                if value.strip():
-                    return clean_line(value)
+            for attributes, content in metas:
+                if content.strip() and (attributes.get(attr) or "").lower() == name:
+                    return clean_line(content)
     return None
 
 
@@ -113,9 +113,20 @@ def base_url(tree, url: str) -> str:
     return urljoin(url, base.get("href").strip()) if base is not None else url
 
 
-@lru_cache(maxsize=1 << 14)
 def absolute_url(base: str, href: str) -> str:
-    return safe_url_string(urljoin(base, href.strip()))
+    href = href.strip()
+    # Cache by what the result depends on: pages link to the same URLs in relative
+    # form ("/news/..."), and keyed by each page's own URL every page would miss.
+    if href.startswith(("http://", "https://")):
+        base = ""
+    elif href.startswith("/") and not href.startswith("//"):
+        base = "/".join(base.split("/", 3)[:3]) + "/"
+    return _absolute_url(base, href)
+
+
+@lru_cache(maxsize=1 << 14)
+def _absolute_url(base: str, href: str) -> str:
+    return safe_url_string(urljoin(base, href))
 
 
 def link_rel(tree, rel: str, base: str) -> str | None:

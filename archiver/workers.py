@@ -11,6 +11,8 @@ same pure function, :func:`archiver.pages.summarize`.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -35,24 +37,60 @@ def _warm_up(profile_key: str) -> None:
 
 
 class PageExtractor:
+    """Pages to summarize, handed to the worker pool a few at a time, the most urgent first.
+
+    The pool's own queue is first in, first out: a listing page queued behind
+    dozens of articles would wait for all of them, and the crawl discovers
+    nothing new meanwhile. So at most ``2 × processes`` pages are in the pool;
+    the others wait here, ordered by their request's priority (listings first).
+    """
+
     def __init__(self, profile_key: str, processes: int):
         self.profile_key = profile_key
         self.pool = None
+        self.capacity = 2 * processes
+        self.busy = 0
+        self.waiting: list[tuple[int, int, asyncio.Future]] = []  # heap: (-priority, arrival, future)
+        self.arrivals = itertools.count()
         if processes > 0:
             # "spawn": workers start clean, without a copy of the reactor's threads and sockets.
             self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_warm_up, initargs=(profile_key,))
             logger.info("Extraction runs in %d worker processes", processes)
 
-    async def summarize(self, url: str, html: str) -> PageSummary:
+    async def summarize(self, url: str, html: str, priority: int = 0) -> PageSummary:
         if self.pool is not None:
+            await self._slot(priority)
             try:
                 return await asyncio.get_running_loop().run_in_executor(
                     self.pool, summarize, url, html, self.profile_key)
             except BrokenProcessPool:
                 logger.error("The extraction worker pool broke; extracting in-process from now on")
                 self.pool = None
+            finally:
+                self._release()
         return summarize(url, html, self.profile_key)
+
+    async def _slot(self, priority: int) -> None:
+        if self.busy < self.capacity:
+            self.busy += 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self.waiting, (-priority, next(self.arrivals), turn))
+        try:
+            await turn  # the slot is handed over by _release, still counted as busy
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._release()  # handed a slot just as we were cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        while self.waiting:
+            _, _, turn = heapq.heappop(self.waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.busy -= 1
 
     def close(self) -> None:
         if self.pool is not None:

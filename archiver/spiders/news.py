@@ -161,7 +161,9 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("Not an HTML page (%s), skipped: %s", content_type or "no type", response.url)
             self.mark(url, "fetched", response, kind="other")
             return
-        page = await self.extractor.summarize(response.url, response.text)
+        # Listings lead to more pages: their extraction goes first when pages wait for a worker.
+        urgent = not self.profile.looks_like_article_url(url)
+        page = await self.extractor.summarize(response.url, response.text, priority=int(urgent))
         if page.problem:
             self.crawler.stats.inc_value("archiver/skipped/bad_body")
             self.logger.warning("Unusable page (%s), skipped: %s", page.problem, response.url)

@@ -1,0 +1,73 @@
+"""Extraction off the reactor: the worker pool gives the same summaries as in-process
+extraction, and pages waiting for a worker are handed over most urgent first."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.error
+import urllib.request
+
+import pytest
+
+from archiver.pages import summarize
+from archiver.workers import PageExtractor
+
+
+@pytest.fixture(scope="module")
+def replica_pages(replica):
+    """An article page and a listing page of each language, as the replica serves them."""
+    truth = replica.site.ground_truth(replica.base_urls)
+    urls = [seed for seed in replica.seeds] + [article["url"] for article in truth[:4]]
+    return [(url, fetch(url)) for url in urls]
+
+
+def fetch(url: str, attempts: int = 3) -> str:
+    """A page of the replica (some of its articles answer 503 the first time, on purpose)."""
+    for attempt in range(attempts):
+        try:
+            return urllib.request.urlopen(url, timeout=30).read().decode("utf-8")
+        except urllib.error.HTTPError:
+            if attempt == attempts - 1:
+                raise
+
+
+def test_the_pool_summarizes_pages_exactly_as_the_crawl_process_does(replica_pages):
+    async def in_pool():
+        extractor = PageExtractor("csto", processes=2)
+        try:
+            return await asyncio.gather(*(extractor.summarize(url, html) for url, html in replica_pages))
+        finally:
+            extractor.close()
+
+    pooled = asyncio.run(in_pool())
+    in_process = [summarize(url, html, "csto") for url, html in replica_pages]
+    assert pooled == in_process
+    assert any(page.is_listing for page in pooled) and any(page.article.is_article for page in pooled)
+
+
+def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pages):
+    article_url, article_html = replica_pages[-1]
+    listing_url, listing_html = replica_pages[0]
+    finished: list[str] = []
+
+    async def run():
+        extractor = PageExtractor("csto", processes=1)  # room for two pages in the pool
+        assert extractor.capacity == 2
+
+        async def summarize_one(name, url, html, priority):
+            await extractor.summarize(url, html, priority=priority)
+            finished.append(name)
+
+        try:
+            articles = [asyncio.create_task(summarize_one(f"article{n}", article_url, article_html, 0))
+                        for n in range(6)]
+            await asyncio.sleep(0)  # the articles are queued (two in the pool, four waiting) ...
+            listing = asyncio.create_task(summarize_one("listing", listing_url, listing_html, 1))
+            await asyncio.gather(*articles, listing)  # ... before the listing arrives
+        finally:
+            extractor.close()
+
+    asyncio.run(run())
+    # The listing overtakes the four articles that were waiting, not the two already in the pool.
+    assert finished.index("listing") <= 2, finished
+    assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(6))])
