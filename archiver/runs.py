@@ -126,6 +126,7 @@ class ArchiveRun:
     def _finish(self, spider, reason: str) -> None:
         if self.state is not None:
             self.state.flush()
+            self.state.alias_redirects()
         stats = self.crawler.stats.get_stats()
         row = self._counts(stats)
         status, failure = self._status(stats, reason)

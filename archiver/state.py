@@ -21,6 +21,7 @@ class CrawlState:
     def __init__(self, archive: Archive, run_id: int):
         self.archive, self.run_id = archive, run_id
         self.pending: list[tuple] = []
+        self.redirects: dict[str, str] = {}  # redirect source -> where it ended, not fetched again
 
     # -- what earlier runs left -------------------------------------------
 
@@ -112,6 +113,25 @@ class CrawlState:
                 " fetched_at = CASE WHEN excluded.state = 'seen' THEN pages.fetched_at ELSE excluded.fetched_at END,"
                 " run_id = excluded.run_id",
                 rows)
+
+    def note_redirect(self, sources: list[str], target: str) -> None:
+        for source in sources:
+            if source != target:
+                self.redirects[source] = target
+
+    def alias_redirects(self) -> int:
+        """Redirect sources whose target is an archived article become its aliases (at the end of a
+        run, when every target that was going to be stored is). Returns how many were added."""
+        added = 0
+        with self.archive.db.atomic():
+            for source, target in self.redirects.items():
+                article_id = self.archive.article_id_for(target)
+                if article_id is not None and self.archive.article_id_for(source) is None:
+                    self.archive.db.execute("INSERT INTO url_aliases (url, article_id, first_seen) VALUES (?, ?, ?)",
+                                            [source, article_id, utc_now()])
+                    added += 1
+        self.redirects = {}
+        return added
 
     def record_removal(self, url: str, reason: str, http_status: int | None) -> bool:
         """A known article is gone or vanished: recorded, never deleted. True if it is an archived article."""

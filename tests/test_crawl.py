@@ -115,3 +115,23 @@ def test_recrawl_adds_no_rows(replica, first_crawl, crawl, tmp_path):
     assert again.returncode == 0
     assert again.rows("select count(*) from articles")[0][0] == before
     assert again.rows("select count(*) - count(distinct url) from articles")[0][0] == 0
+
+
+def test_redirects_to_an_article_already_requested_become_its_aliases(replica, crawl, tmp_path):
+    """The redirect chain ends on a page the crawl requested first (the duplicate filter drops the
+    end of the chain): the URLs it came through are still recorded as the article's aliases."""
+    base = replica.base_urls["en"]
+    target = next(a for a in replica.site.articles("en") if a.role == "redirect_target")
+    old = f"{base}/news/old/{target.item + 1000}/"
+    article_url = base + target.path
+    # One request at a time: the article is requested before the old URL's chain ends on it.
+    hits_before = len(replica.hits)
+    result = crawl([article_url, old], tmp_path / "archive.db", ["CONCURRENT_REQUESTS=1", "DEPTH_LIMIT=1"])
+    assert result.returncode == 0, result.log[-3000:]
+    fetched = [hit["path"] for hit in replica.hits[hits_before:] if hit["path"] == target.path]
+    assert len(fetched) == 1, "the end of the redirect chain must not be fetched a second time"
+    aliases = {url for (url,) in result.rows(
+        "select url_aliases.url from url_aliases join articles on articles.id = article_id where articles.url = ?",
+        article_url)}
+    assert old in aliases
+    assert any("/news/redirect/" in url for url in aliases), aliases

@@ -81,6 +81,7 @@ class NewsSpider(scrapy.Spider):
         self.crawler.signals.connect(self.extractor.close, signal=signals.spider_closed)
         self.crawler.signals.connect(self.open_run, signal=signals.spider_opened)
         self.crawler.signals.connect(self.check_vanished, signal=signals.spider_idle)
+        self.crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
 
     def open_run(self, spider):
         """Learn what earlier runs archived (the run's archive exists once the spider is open)."""
@@ -204,6 +205,14 @@ class NewsSpider(scrapy.Spider):
         else:
             self.logger.warning("Gone (HTTP %d): %s (linked from %s)", response.status, response.url,
                                 response.meta.get("source") or "a seed")
+
+    def request_dropped(self, request, spider):
+        """A redirect that ends on a page already requested is dropped by the duplicate filter:
+        its chain is kept, so the URLs it came through become aliases of that page's article."""
+        chain = request.meta.get("redirect_urls")
+        if chain and self.crawl_state is not None:
+            self.crawl_state.note_redirect([canonical_url(url, self.profile) for url in chain],
+                                           canonical_url(request.url, self.profile))
 
     def requested_urls(self, response) -> list[str]:
         """The URLs that led here: the one requested and every redirect on the way."""
