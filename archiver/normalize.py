@@ -46,10 +46,18 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
     return _canonical_url(url, profile.url_rules)
 
 
+# http(s), a lower-case ASCII host, an optional port, a path of unreserved characters; no query, no fragment.
+_PLAIN_URL = re.compile(r"^https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._~/-]*)?$")
+
+
 @lru_cache(maxsize=1 << 14)  # pages repeat the same menus and sidebars: most links were seen before
 def _canonical_url(url: str, rules: tuple) -> str:
     profile = _RULES[rules]
-    url = canonicalize_url(safe_url_string(url.strip()), keep_fragments=False)
+    url = url.strip()
+    if not _PLAIN_URL.match(url) or "/." in url:
+        # w3lib's percent-encoding, IDNA, query sorting and dot segments; a plain URL
+        # (most links) has nothing for them to change, and they cost most of the time here.
+        url = canonicalize_url(safe_url_string(url), keep_fragments=False)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

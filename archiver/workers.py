@@ -36,6 +36,16 @@ def _warm_up(profile_key: str) -> None:
     load_profile(profile_key)
 
 
+def _worker_context():
+    """Workers start clean, without a copy of the reactor's threads and sockets: forked from a
+    fork server that imported the extraction libraries once ("spawn" where there is none)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["archiver.pages"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 class PageExtractor:
     """Pages to summarize, handed to the worker pool a few at a time, the most urgent first.
 
@@ -53,8 +63,7 @@ class PageExtractor:
         self.waiting: list[tuple[int, int, asyncio.Future]] = []  # heap: (-priority, arrival, future)
         self.arrivals = itertools.count()
         if processes > 0:
-            # "spawn": workers start clean, without a copy of the reactor's threads and sockets.
-            self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+            self.pool = ProcessPoolExecutor(processes, mp_context=_worker_context(),
                                             initializer=_warm_up, initargs=(profile_key,))
             logger.info("Extraction runs in %d worker processes", processes)
 

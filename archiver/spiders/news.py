@@ -230,7 +230,8 @@ class NewsSpider(scrapy.Spider):
             self.first_teasers.setdefault(url, (*teaser, listing))
             if self.crawl_state is not None and url in self.knowledge.known:
                 self.crawl_state.note_listing_entry(url, teaser[0], teaser[1], listing)
-        links = [link for link in page.links if self.in_scope(link.url)]
+        # A link already scheduled passed the scope check then: only new ones are checked.
+        links = [link for link in page.links if link.url in self.scheduled or self.in_scope(link.url)]
         wanted = [link for link in links if link.url not in self.scheduled
                   and (not link.looks_like_article or self.knowledge.wants(link.url, teasers.get(link.url), listing))]
         if not is_article:
