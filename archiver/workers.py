@@ -36,6 +36,10 @@ def _warm_up(profile_key: str) -> None:
     load_profile(profile_key)
 
 
+def _ready() -> None:
+    """Nothing: a first task, so that the pool starts its workers."""
+
+
 def _worker_context():
     """Workers start clean, without a copy of the reactor's threads and sockets: forked from a
     fork server that imported the extraction libraries once ("spawn" where there is none)."""
@@ -65,6 +69,10 @@ class PageExtractor:
         if processes > 0:
             self.pool = ProcessPoolExecutor(processes, mp_context=_worker_context(),
                                             initializer=_warm_up, initargs=(profile_key,))
+            # Workers start on demand: start them now, while the crawl is still opening, rather
+            # than when the first page waits for one.
+            for _ in range(processes):
+                self.pool.submit(_ready)
             logger.info("Extraction runs in %d worker processes", processes)
 
     async def summarize(self, url: str, html: str, priority: int = 0) -> PageSummary:

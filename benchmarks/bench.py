@@ -69,14 +69,24 @@ class PeakRSS(threading.Thread):
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.main_peak, self.tree_peak, self.done = pid, 0, 0, False
+        self.pid, self.main_peak, self.tree_peak, self.tree_pss_peak, self.done = pid, 0, 0, 0, False
 
     @staticmethod
     def rss(pid: int) -> int:
+        return PeakRSS._kilobytes(f"/proc/{pid}/status", "VmRSS:")
+
+    @staticmethod
+    def pss(pid: int) -> int:
+        """Proportional set size: shared pages (libraries, the fork server's preloaded modules)
+        divided among the processes sharing them, so a sum over processes counts them once."""
+        return PeakRSS._kilobytes(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+    @staticmethod
+    def _kilobytes(path: str, field: str) -> int:
         try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
+            with open(path) as lines:
+                for line in lines:
+                    if line.startswith(field):
                         return int(line.split()[1]) * 1024
         except OSError:
             pass
@@ -101,7 +111,9 @@ class PeakRSS(threading.Thread):
     def run(self):
         while not self.done:
             self.main_peak = max(self.main_peak, self.rss(self.pid))
-            self.tree_peak = max(self.tree_peak, sum(self.rss(pid) for pid in self.descendants()))
+            tree = self.descendants()
+            self.tree_peak = max(self.tree_peak, sum(self.rss(pid) for pid in tree))
+            self.tree_pss_peak = max(self.tree_pss_peak, sum(self.pss(pid) for pid in tree))
             time.sleep(0.25)
 
 
@@ -119,7 +131,7 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
     if process.returncode not in (0, 4):  # 4: degraded (e.g. no new article on a re-crawl) is fine here
         raise RuntimeError(f"{command[:6]} exited {process.returncode}:\n{err[-3000:]}")
     return {"seconds": time.monotonic() - started, "peak_rss_main": watcher.main_peak,
-            "peak_rss_all": watcher.tree_peak, "stdout": out}
+            "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out}
 
 
 def crawl(seeds, db: Path, extra: list[str], one_core: bool = False) -> dict:
@@ -192,6 +204,7 @@ def bench(size: int, workdir: Path) -> dict:
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
         "peak_rss_mb_all_cores_main": round(every["peak_rss_main"] / 2**20),
         "peak_rss_mb_all_cores_with_workers": round(every["peak_rss_all"] / 2**20),
+        "peak_pss_mb_all_cores_with_workers": round(every["peak_pss_all"] / 2**20),
         "db_mb": round(one["db_bytes"] / 2**20, 1),
         "recrawl_requests_share": round(again["requests"] / every["requests"], 4),
         "recrawl_20_new_archived": f"{additions['archived']}/{additions['added']}",
