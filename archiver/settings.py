@@ -81,6 +81,11 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "archiver.runs.ArchiveRun": 100,
 }
+# No console servers in a crawl that cron starts: the telnet console and Scrapy's remote
+# control (which runs Python code sent over HTTP) listen on ports and cost start-up time.
+# Turn them on for one run with -s TELNETCONSOLE_ENABLED=1 or -s REMOTE_CONTROL_ENABLED=1.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 # Our `scrapy crawl` returns the run's exit code (see archiver/commands/crawl.py).
 COMMANDS_MODULE = "archiver.commands"
 ITEM_PIPELINES = {

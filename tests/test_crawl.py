@@ -25,6 +25,13 @@ def test_crawl_exits_cleanly(first_crawl):
     assert "Traceback" not in first_crawl.log
 
 
+def test_crawl_opens_no_console_server(first_crawl):
+    """Neither Scrapy's telnet console nor its remote-control HTTP server listens during a crawl."""
+    assert "INFO: Spider opened" in first_crawl.log  # the log is the INFO-level one
+    assert "Telnet console listening" not in first_crawl.log
+    assert "Remote control HTTP server listening" not in first_crawl.log
+
+
 def test_every_article_archived_and_nothing_else(truth, stored):
     missing = sorted(set(truth) - set(stored))
     junk = sorted(set(stored) - set(truth))
