@@ -11,7 +11,7 @@ from lxml import etree, html as lxml_html
 from lxml.cssselect import CSSSelector
 from w3lib.url import safe_url_string
 
-from .normalize import canonical_url, clean_line, find_dates
+from .normalize import SAFE_URL, canonical_url, clean_line, find_dates
 from .profiles import SiteProfile, fold_text
 
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "tr",
@@ -78,9 +78,21 @@ def unique_match(tree, selectors) -> object | None:
 
 
 def remove_all(scope, selectors) -> None:
-    for css in selectors:
-        for node in select(scope, css):
-            drop(node)
+    """Remove every element any of ``selectors`` matches: one pass over ``scope`` for all of them."""
+    selectors = tuple(selectors)
+    union = _union(selectors)
+    found = union(scope) if union is not None else [node for css in selectors for node in select(scope, css)]
+    for node in found:  # in document order: a match inside a removed one goes with it
+        drop(node)
+
+
+@lru_cache(maxsize=64)
+def _union(selectors: tuple[str, ...]) -> CSSSelector | None:
+    """The selectors as one (``a, b, c``); ``None`` when there are none or one is invalid."""
+    try:
+        return CSSSelector(", ".join(selectors)) if selectors else None
+    except Exception:  # an invalid selector: each is tried on its own
+        return None
 
 
 def drop(node) -> None:
@@ -126,7 +138,8 @@ def absolute_url(base: str, href: str) -> str:
 
 @lru_cache(maxsize=1 << 14)
 def _absolute_url(base: str, href: str) -> str:
-    return safe_url_string(urljoin(base, href))
+    url = urljoin(base, href)
+    return url if SAFE_URL.match(url) else safe_url_string(url)
 
 
 def link_rel(tree, rel: str, base: str) -> str | None:

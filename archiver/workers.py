@@ -16,6 +16,8 @@ import itertools
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -31,9 +33,34 @@ def default_processes() -> int:
     return cores if cores > 1 else 0
 
 
-def _warm_up(profile_key: str) -> None:
-    """Load the profile (and the extraction libraries) once per worker."""
+def _warm_up(profile_key: str, crawl_pid: int) -> None:
+    """Load the profile (and the extraction libraries) once per worker, and watch the crawl."""
     load_profile(profile_key)
+    threading.Thread(target=_exit_with, args=(crawl_pid,), name="watch-crawl", daemon=True).start()
+
+
+def _exit_with(crawl_pid: int, every: float = 1.0) -> None:
+    """End this worker once the crawl process is gone.
+
+    A crawl killed with SIGKILL cannot shut its pool down, and a worker waiting
+    for its next page would wait forever (it holds both ends of the pool's
+    queue): cron would pile up orphans, run after killed run.
+    """
+    while _alive(crawl_pid):
+        time.sleep(every)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone (or the PID is now another user's)
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead too
+    except (OSError, IndexError):
+        return True  # no /proc: trust the signal check
 
 
 def _ready() -> None:
@@ -68,7 +95,7 @@ class PageExtractor:
         self.arrivals = itertools.count()
         if processes > 0:
             self.pool = ProcessPoolExecutor(processes, mp_context=_worker_context(),
-                                            initializer=_warm_up, initargs=(profile_key,))
+                                            initializer=_warm_up, initargs=(profile_key, os.getpid()))
             # Workers start on demand: start them now, while the crawl is still opening, rather
             # than when the first page waits for one.
             for _ in range(processes):

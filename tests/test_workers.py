@@ -4,6 +4,9 @@ extraction, and pages waiting for a worker are handed over most urgent first."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 import urllib.error
 import urllib.request
 
@@ -11,6 +14,8 @@ import pytest
 
 from archiver.pages import summarize
 from archiver.workers import PageExtractor
+
+from conftest import start_crawl
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +76,51 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
     # The listing overtakes the four articles that were waiting, not the two already in the pool.
     assert finished.index("listing") <= 2, finished
     assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(6))])
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_crawl_leaves_no_worker_behind(replica, tmp_path):
+    """SIGKILL gives the crawl no chance to stop its pool: the workers notice and exit on their own."""
+    crawl = start_crawl(replica.seeds, tmp_path / "archive.db",
+                        ["EXTRACTION_PROCESSES=2", "DOWNLOAD_DELAY=0.2", "CONCURRENT_REQUESTS_PER_DOMAIN=1"])
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 2:  # the fork server and its two workers
+            workers = descendants(crawl.pid)
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the crawl did not start its extraction workers"
+        time.sleep(1)  # mid-crawl
+        assert crawl.poll() is None, "the crawl ended before it could be killed"
+    finally:
+        crawl.send_signal(signal.SIGKILL)
+        crawl.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(map(running, workers)):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if running(pid)], "worker processes outlived the killed crawl"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -57,14 +57,14 @@ class SiteProfile:
     all_news_link_texts: frozenset[str] = frozenset()
     boilerplate_texts: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def url_rules(self) -> tuple:
         """The (hashable) part of the profile that canonical URLs depend on."""
         rules = (self.pagination_params, self.drop_params, self.add_trailing_slash, self.directory_index)
         _RULES.setdefault(rules, self)
         return rules
 
-    @property
+    @cached_property
     def navigation_texts(self) -> frozenset[str]:
         """Every folded link text that is navigation, never article text."""
         return self.back_texts | self.section_link_texts | self.all_news_link_texts | self.boilerplate_texts
