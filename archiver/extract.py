@@ -277,8 +277,8 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
     headline = _headline_element(tree, article.title)
     article.published = _structured_date(tree) or layout.headline_date(tree, headline, page_layout, profile) \
         or (meta.get("date") if profile is GENERIC else None)
-    if article.published:
-        article.published = parse_date(article.published, dayfirst=True) or article.published
+    if article.published:  # ISO 8601, or nothing: a date the parser cannot read is not kept half-read
+        article.published = parse_date(article.published, dayfirst=True)
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")
 
@@ -400,6 +400,17 @@ def _find_section(article: Article, tree, base: str, page_url: str, profile: Sit
 
 MIN_DATED_ARTICLE_CHARS = 40  # a dated page with a headline may be a short notice
 TEASER_SHARE = 0.15  # listings: other articles' headlines make up this much of the text
+MIN_TEASER_SHARE = 0.02  # ... or at least this much, when there are five or more of them
+LISTING_TEXT_SHARE = 0.5  # unknown layouts: this much of the text inside teaser items makes a listing
+
+
+def _teaser_share(text: str, teasers: list) -> float:
+    """The share of ``text`` found inside the page's teaser items (blocks presenting other articles)."""
+    if len(teasers) < 3 or not text:
+        return 0.0
+    inside = "\n".join(htmltree.block_text(teaser) for teaser in teasers)
+    found = sum(len(line) for line in paragraphs(text) if line.lstrip("-•* ").strip() in inside)
+    return found / len(text)
 
 
 def _classify(article: Article, tree, page_layout, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
@@ -409,10 +420,15 @@ def _classify(article: Article, tree, page_layout, profiled: bool, profile: Site
         return False, "no headline"
     body_chars = len(article.text)
     teasers, teaser_chars = htmltree.teasers_in_text(tree, article.text, profile)
-    if teasers >= 5 or (teasers and teaser_chars >= TEASER_SHARE * body_chars):
+    # Many headlines, or headlines that are a good part of the text; a few standalone links
+    # ("Read also") lost in a long article do not make it a listing.
+    if (teasers >= 5 and teaser_chars >= MIN_TEASER_SHARE * body_chars) or \
+            (teasers and teaser_chars >= TEASER_SHARE * body_chars):
         return False, "listing page"
     if body_chars < MIN_DATED_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
         return False, "listing page"
+    if not profiled and _teaser_share(article.text, page_layout().teaser_items) >= LISTING_TEXT_SHARE:
+        return False, "listing page"  # the text is the teasers of other articles (their headlines left out)
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
         return True, ""

@@ -214,11 +214,23 @@ def remove_navigation(scope, base: str, page_url: str, navigation_texts) -> None
 LINK_SEPARATORS = re.compile(r"[\s|/·•,;:←→<>«»()\[\]-]+")
 
 
+INLINE_WRAPPERS = {"b", "strong", "i", "em", "u", "span", "font", "small", "big", "mark"}
+
+
 def stands_alone(link) -> bool:
-    """No running text right before or after the link: it is not part of a sentence."""
-    previous = link.getprevious()
-    before = previous.tail if previous is not None else (link.getparent().text if link.getparent() is not None else "")
-    return not LINK_SEPARATORS.sub("", (before or "") + (link.tail or ""))
+    """No running text right before or after the link, nor around the inline
+    element it is all of (``<strong><a>…</a></strong>``): it is not part of a sentence."""
+    node = link
+    while True:
+        previous = node.getprevious()
+        parent = node.getparent()
+        before = previous.tail if previous is not None else (parent.text if parent is not None else "")
+        if LINK_SEPARATORS.sub("", (before or "") + (node.tail or "")):
+            return False
+        if parent is None or not isinstance(parent.tag, str) or parent.tag.lower() not in INLINE_WRAPPERS \
+                or len(parent) != 1:
+            return True
+        node = parent
 
 
 def block_text(scope) -> str:
@@ -415,8 +427,9 @@ def teasers_in_text(tree, text: str, profile: SiteProfile) -> tuple[int, int]:
     for link in tree.iter("a"):
         href = link.get("href")
         headline = clean_line(link.text_content())
+        # A link inside a sentence of the text is a reference, not a teaser's headline.
         if href and len(headline) >= 8 and headline not in found and headline in text \
-                and profile.looks_like_article_url(urljoin("http://x/", href)):
+                and profile.looks_like_article_url(urljoin("http://x/", href)) and stands_alone(link):
             found.add(headline)
     return len(found), sum(len(headline) for headline in found)
 

@@ -124,6 +124,9 @@ def find_dates(text: str) -> list[str]:
     return [m.group(0) for m in DATE_PATTERN.finditer(text or "")]
 
 
+ISO_BASIC = re.compile(r"^\d{8}(T\d{4}(\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
 def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
     """The first date in ``text`` as ISO 8601, or ``None``.
 
@@ -135,6 +138,11 @@ def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
     if not text:
         return None
     text = clean_line(text)
+    if ISO_BASIC.match(text):  # 20180619T055000+0900, as some sites' metadata write it
+        try:
+            return _iso(datetime.fromisoformat(text), "T" in text)
+        except ValueError:
+            pass
     for candidate in [text] + find_dates(text):
         for fmt in formats:
             try:

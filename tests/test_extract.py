@@ -92,3 +92,28 @@ def test_broken_html_is_still_an_article():
     assert article.is_article and article.title == "Broken & but readable"
     assert article.published == "2021-06-05"
     assert paragraphs(article.text)[0].startswith("First paragraph")
+
+
+def test_an_article_full_of_links_to_other_articles_is_still_an_article():
+    """Links inside sentences are references, not a listing's headlines, however many there are."""
+    sentences = "".join(
+        f"<p>In the {n}th session the delegates returned to <a href='/world/2024/05/session-report-{n}/'>the"
+        f" report of the working group number {n}</a> and voted on the amendments it proposed, after a long"
+        f" debate about the budget and the calendar of the next meetings.</p>" for n in range(1, 9))
+    html = (f"<html><head><title>Delegates vote on the amendments</title></head><body><header><nav>"
+            f"<a href='/'>Home</a> <a href='/world/'>World</a></nav></header><article><h1>Delegates vote on the"
+            f" amendments</h1><time datetime='2024-05-21T10:00'>21 May 2024</time>{sentences}</article>"
+            f"<footer>© Gazette</footer></body></html>")
+    article = extract_article(html, "https://gazette.example.org/world/2024/05/delegates-vote/")
+    assert article.is_article, article.reason
+    assert article.published == "2024-05-21T10:00:00"
+    assert "the report of the working group number 8" in article.text
+
+
+def test_a_listing_of_standalone_headlines_stays_a_listing_on_an_unknown_site():
+    items = "".join(
+        f"<li><h3><a href='/world/2024/05/story-{n}/'>Story number {n} of the day in the world</a></h3>"
+        f"<time>2{n}.05.2024</time><p>{'A short teaser of the story. ' * 3}</p></li>" for n in range(1, 9))
+    html = f"<html><body><h1>World</h1><ul class='stories'>{items}</ul></body></html>"
+    article = extract_article(html, "https://gazette.example.org/world/")
+    assert not article.is_article and article.reason == "listing page"
