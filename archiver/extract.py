@@ -24,20 +24,11 @@ from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from . import htmltree, layout
+from .classify import MIN_ARTICLE_CHARS, classify
+from .images import CAPTION_SELECTORS, Image, collect_images
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
 from .profiles import GENERIC, SiteProfile, fold_text, profile_for_url
 
-CAPTION_SELECTORS = ("figcaption", ".photo-caption", ".caption", ".wp-caption-text")  # kept with the images
-MIN_ARTICLE_CHARS = 200  # below this a page is a stub, a soft 404 or a listing teaser
-ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "report"}
-
-
-@dataclass
-class Image:
-    src: str
-    alt: str = ""
-    caption: str | None = None
-    position: int = 0
 
 
 @dataclass
@@ -106,7 +97,7 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     else:
         _extract_generic(article, tree, base, url, profile, page_layout())
     _find_section(article, tree, base, url, profile)
-    article.is_article, article.reason = _classify(article, tree, page_layout, container is not None, profile)
+    article.is_article, article.reason = classify(article, tree, page_layout, container is not None, profile)
     return article
 
 
@@ -350,31 +341,7 @@ def _real_author(author: str | None, text: str) -> str | None:
     return author
 
 
-# -- images, sections, classification ----------------------------------------
-
-IMAGE_NOISE = re.compile(r"logo|icon|sprite|spacer|pixel|counter|banner|avatar|emoji|share|social|blank\.gif",
-                         re.IGNORECASE)
-MIN_IMAGE_SIDE = 48
-
-
-def collect_images(scope, base: str) -> list[Image]:
-    """The article's own images inside ``scope``: absolute ``src``, ``alt``, caption."""
-    images, seen = [], set()
-    for img in scope.iter("img"):
-        src = htmltree.image_source(img)
-        if not src or src.startswith("data:"):
-            continue
-        marks = " ".join(filter(None, (src, img.get("class"), img.get("id"))))
-        if IMAGE_NOISE.search(marks) or htmltree.is_tiny(img, MIN_IMAGE_SIDE):
-            continue
-        absolute = htmltree.absolute_url(base, src)
-        if absolute in seen:
-            continue
-        seen.add(absolute)
-        images.append(Image(src=absolute, alt=clean_line(img.get("alt") or ""),
-                            caption=htmltree.image_caption(img), position=len(images)))
-    return images
-
+# -- sections --------------------------------------------------------------
 
 def _find_section(article: Article, tree, base: str, page_url: str, profile: SiteProfile) -> None:
     """The article's section: the listing above its canonical URL when the page links to it,
@@ -396,46 +363,3 @@ def _find_section(article: Article, tree, base: str, page_url: str, profile: Sit
     article.section_url = canonical_url(section_url, profile)
     article.section = htmltree.last_segment(article.section_url)
     article.section_title = htmltree.link_text_to(tree, base, article.section_url, profile)
-
-
-MIN_DATED_ARTICLE_CHARS = 40  # a dated page with a headline may be a short notice
-TEASER_SHARE = 0.15  # listings: other articles' headlines make up this much of the text
-MIN_TEASER_SHARE = 0.02  # ... or at least this much, when there are five or more of them
-LISTING_TEXT_SHARE = 0.5  # unknown layouts: this much of the text inside teaser items makes a listing
-
-
-def _teaser_share(text: str, teasers: list) -> float:
-    """The share of ``text`` found inside the page's teaser items (blocks presenting other articles)."""
-    if len(teasers) < 3 or not text:
-        return 0.0
-    inside = "\n".join(htmltree.block_text(teaser) for teaser in teasers)
-    found = sum(len(line) for line in paragraphs(text) if line.lstrip("-•* ").strip() in inside)
-    return found / len(text)
-
-
-def _classify(article: Article, tree, page_layout, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
-    """Is this page an article? A headline and a body (with a date, structured data or the
-    profile's article container), and not a listing of other articles."""
-    if not article.title:
-        return False, "no headline"
-    body_chars = len(article.text)
-    teasers, teaser_chars = htmltree.teasers_in_text(tree, article.text, profile)
-    # Many headlines, or headlines that are a good part of the text; a few standalone links
-    # ("Read also") lost in a long article do not make it a listing.
-    if (teasers >= 5 and teaser_chars >= MIN_TEASER_SHARE * body_chars) or \
-            (teasers and teaser_chars >= TEASER_SHARE * body_chars):
-        return False, "listing page"
-    if body_chars < MIN_DATED_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
-        return False, "listing page"
-    if not profiled and _teaser_share(article.text, page_layout().teaser_items) >= LISTING_TEXT_SHARE:
-        return False, "listing page"  # the text is the teasers of other articles (their headlines left out)
-    typed = htmltree.structured_type(tree) & ARTICLE_TYPES
-    if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
-        return True, ""
-    if body_chars < MIN_ARTICLE_CHARS:
-        return False, f"body too short ({body_chars} characters)"
-    if not (profiled or htmltree.meta(tree, "og:type") == "article") and len(paragraphs(article.text)) < 2:
-        # Unknown layout, no date, no structured data: a long body still makes
-        # an article, but only if it reads like one.
-        return False, "no date and a single block of text"
-    return True, ""

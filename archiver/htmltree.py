@@ -11,7 +11,7 @@ from lxml import etree, html as lxml_html
 from lxml.cssselect import CSSSelector
 from w3lib.url import safe_url_string
 
-from .normalize import SAFE_URL, canonical_url, clean_line, find_dates
+from .normalize import SAFE_URL, canonical_url, clean_line
 from .profiles import SiteProfile, fold_text
 
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "tr",
@@ -347,40 +347,6 @@ def text_owner(tree, paragraph: str):
     return None
 
 
-def image_source(img) -> str | None:
-    for attr in ("src", "data-src", "data-original", "data-lazy-src", "data-srcset", "srcset"):
-        value = (img.get(attr) or "").strip()
-        if value:
-            return value.split(",")[0].split()[0] if "srcset" in attr else value
-    return None
-
-
-def is_tiny(img, minimum: int) -> bool:
-    for attr in ("width", "height"):
-        value = re.match(r"\s*(\d+)", img.get(attr) or "")
-        if value and int(value.group(1)) < minimum:
-            return True
-    return False
-
-
-def image_caption(img) -> str | None:
-    """``<figcaption>`` of the image's figure, or the caption block right after it."""
-    for ancestor in img.iterancestors():
-        if ancestor.tag == "figure":
-            caption = ancestor.find(".//figcaption")
-            if caption is not None:
-                return clean_line(caption.text_content()) or None
-            break
-    holder = img.getparent() if img.getparent() is not None and img.getparent().tag in ("p", "a", "div", "span") \
-        else img
-    if holder.tag == "a" and holder.getparent() is not None:
-        holder = holder.getparent()
-    following = holder.getnext()
-    if following is not None and re.search(r"caption|podpis|photo-desc", following.get("class") or "", re.I):
-        return clean_line(following.text_content()) or None
-    return None
-
-
 def link_by_text(tree, base: str, texts) -> str | None:
     """The absolute target of the first link whose text is one of ``texts`` (folded)."""
     if not texts:
@@ -404,34 +370,6 @@ def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | No
                 and canonical_url(absolute_url(base, href), profile) == target:
             return text
     return None
-
-
-def looks_like_listing(scope, profile: SiteProfile) -> bool:
-    """Many links to article-like pages, each with a date: a listing, not an article."""
-    article_links = set()
-    for link in scope.iter("a"):
-        href = link.get("href")
-        if href and profile.looks_like_article_url(urljoin("http://x/", href)):
-            article_links.add(href)
-    dates = len(find_dates(" ".join(scope.itertext())))
-    return len(article_links) >= 5 and dates >= 3
-
-
-def teasers_in_text(tree, text: str, profile: SiteProfile) -> tuple[int, int]:
-    """How many links to article-like pages have their headline inside ``text``, and their length.
-
-    A text made of other articles' headlines is a listing's teasers, whatever
-    element it came from.
-    """
-    found = set()
-    for link in tree.iter("a"):
-        href = link.get("href")
-        headline = clean_line(link.text_content())
-        # A link inside a sentence of the text is a reference, not a teaser's headline.
-        if href and len(headline) >= 8 and headline not in found and headline in text \
-                and profile.looks_like_article_url(urljoin("http://x/", href)) and stands_alone(link):
-            found.add(headline)
-    return len(found), sum(len(headline) for headline in found)
 
 
 def json_ld(tree) -> list[dict]:

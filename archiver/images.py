@@ -1,0 +1,79 @@
+"""The article's own images: which ``<img>`` of a page are content (not logos, icons,
+counters or share buttons), their absolute source, ``alt`` text and caption."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import htmltree
+from .normalize import clean_line
+
+# Caption blocks are kept with the images (``images.caption``), then removed from the text.
+CAPTION_SELECTORS = ("figcaption", ".photo-caption", ".caption", ".wp-caption-text")
+
+
+@dataclass
+class Image:
+    src: str
+    alt: str = ""
+    caption: str | None = None
+    position: int = 0
+
+
+IMAGE_NOISE = re.compile(r"logo|icon|sprite|spacer|pixel|counter|banner|avatar|emoji|share|social|blank\.gif",
+                         re.IGNORECASE)
+MIN_IMAGE_SIDE = 48
+
+
+def collect_images(scope, base: str) -> list[Image]:
+    """The article's own images inside ``scope``: absolute ``src``, ``alt``, caption."""
+    images, seen = [], set()
+    for img in scope.iter("img"):
+        src = image_source(img)
+        if not src or src.startswith("data:"):
+            continue
+        marks = " ".join(filter(None, (src, img.get("class"), img.get("id"))))
+        if IMAGE_NOISE.search(marks) or is_tiny(img, MIN_IMAGE_SIDE):
+            continue
+        absolute = htmltree.absolute_url(base, src)
+        if absolute in seen:
+            continue
+        seen.add(absolute)
+        images.append(Image(src=absolute, alt=clean_line(img.get("alt") or ""),
+                            caption=image_caption(img), position=len(images)))
+    return images
+
+
+def image_source(img) -> str | None:
+    for attr in ("src", "data-src", "data-original", "data-lazy-src", "data-srcset", "srcset"):
+        value = (img.get(attr) or "").strip()
+        if value:
+            return value.split(",")[0].split()[0] if "srcset" in attr else value
+    return None
+
+
+def is_tiny(img, minimum: int) -> bool:
+    for attr in ("width", "height"):
+        value = re.match(r"\s*(\d+)", img.get(attr) or "")
+        if value and int(value.group(1)) < minimum:
+            return True
+    return False
+
+
+def image_caption(img) -> str | None:
+    """``<figcaption>`` of the image's figure, or the caption block right after it."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "figure":
+            caption = ancestor.find(".//figcaption")
+            if caption is not None:
+                return clean_line(caption.text_content()) or None
+            break
+    holder = img.getparent() if img.getparent() is not None and img.getparent().tag in ("p", "a", "div", "span") \
+        else img
+    if holder.tag == "a" and holder.getparent() is not None:
+        holder = holder.getparent()
+    following = holder.getnext()
+    if following is not None and re.search(r"caption|podpis|photo-desc", following.get("class") or "", re.I):
+        return clean_line(following.text_content()) or None
+    return None
