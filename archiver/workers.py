@@ -106,11 +106,14 @@ class PageExtractor:
         if self.pool is not None:
             await self._slot(priority)
             try:
-                return await asyncio.get_running_loop().run_in_executor(
-                    self.pool, summarize, url, html, self.profile_key)
+                pool = self.pool  # the pool may have broken while this page waited for its turn
+                if pool is not None:
+                    return await asyncio.get_running_loop().run_in_executor(
+                        pool, summarize, url, html, self.profile_key)
             except BrokenProcessPool:
-                logger.error("The extraction worker pool broke; extracting in-process from now on")
-                self.pool = None
+                if self.pool is not None:
+                    logger.error("The extraction worker pool broke; extracting in-process from now on")
+                    self.pool = None
             finally:
                 self._release()
         return summarize(url, html, self.profile_key)

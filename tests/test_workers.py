@@ -124,3 +124,22 @@ def test_a_killed_crawl_leaves_no_worker_behind(replica, tmp_path):
     while time.monotonic() < deadline and any(map(running, workers)):
         time.sleep(0.2)
     assert not [pid for pid in workers if running(pid)], "worker processes outlived the killed crawl"
+
+
+def test_a_broken_pool_falls_back_to_extracting_in_process(replica_pages):
+    """A worker that dies (OOM killer, a crash in lxml) breaks the pool: no page is lost, and every
+    page, including those already waiting for a worker, is extracted in the crawl's own process."""
+    async def run():
+        extractor = PageExtractor("csto", processes=1)
+        try:
+            await extractor.summarize(*replica_pages[0])  # the worker is up
+            for pid in descendants(os.getpid()):  # the fork server and the worker, not multiprocessing's tracker
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if b"resource_tracker" not in cmdline.read():
+                        os.kill(pid, signal.SIGKILL)
+            return await asyncio.gather(*(extractor.summarize(url, html) for url, html in replica_pages * 3))
+        finally:
+            extractor.close()
+
+    results = asyncio.run(run())
+    assert results == [summarize(url, html, "csto") for url, html in replica_pages * 3]
