@@ -63,6 +63,7 @@ def extract_article(html: str | bytes, url: str, profile: SiteProfile | None = N
     charset, a ``<meta>`` charset or a BOM, as browsers do). ``profile``
     defaults to the bundled profile of the URL's host, if any.
     """
+    url = url or ""  # an unknown address: the page is still read
     profile = profile or profile_for_url(url) or GENERIC
     text = decode_html(html, content_type)
     problem = body_problem(text)

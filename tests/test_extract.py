@@ -58,6 +58,13 @@ def test_bytes_and_str_give_the_same_article():
     assert extract_article(html, url) == extract_article(html.decode("utf-8"), url)
 
 
+def test_a_page_without_an_address_is_still_read():
+    html = saved("generic_blog.html")
+    article = extract_article(html, None)
+    assert article.title == "Harbour bridge reopens after two years of repairs"
+    assert paragraphs(article.text) == paragraphs(extract_article(html, "").text) and article.text
+
+
 def test_empty_and_binary_bodies_are_not_articles():
     url = "https://odkb-csto.org/news/news_odkb/x/"
     assert extract_article(b"", url).reason == "empty body"
