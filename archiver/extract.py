@@ -30,7 +30,6 @@ from .normalize import canonical_url, clean_line, clean_text, find_dates, paragr
 from .profiles import GENERIC, SiteProfile, fold_text, profile_for_url
 
 
-
 @dataclass
 class Article:
     """What a page says of itself. ``is_article`` tells whether it is one."""

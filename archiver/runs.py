@@ -126,7 +126,9 @@ class ArchiveRun:
     def _finish(self, spider, reason: str) -> None:
         if self.state is not None:
             self.state.flush()
-            self.state.alias_redirects()
+            aliased = self.state.alias_redirects()
+            if aliased:
+                logger.info("%d redirect sources recorded as aliases of articles already archived", aliased)
         stats = self.crawler.stats.get_stats()
         row = self._counts(stats)
         status, failure = self._status(stats, reason)

@@ -127,8 +127,7 @@ class CrawlState:
             for source, target in self.redirects.items():
                 article_id = self.archive.article_id_for(target)
                 if article_id is not None and self.archive.article_id_for(source) is None:
-                    self.archive.db.execute("INSERT INTO url_aliases (url, article_id, first_seen) VALUES (?, ?, ?)",
-                                            [source, article_id, utc_now()])
+                    self.archive.add_alias(source, article_id, utc_now())
                     added += 1
         self.redirects = {}
         return added

@@ -77,7 +77,7 @@ class Archive:
         if existing is None:
             duplicate = self._same_content(row)
             if duplicate is not None:
-                self._alias(article["url"], duplicate, now)
+                self.add_alias(article["url"], duplicate, now)
                 self.db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [now, duplicate])
                 return "aliased"
             row.update(first_seen=now, last_seen=now)
@@ -109,7 +109,7 @@ class Archive:
                 outcome = "updated"
         for other in article.get("aliases") or ():
             if other != article["url"]:
-                self._alias(other, article_id, now)
+                self.add_alias(other, article_id, now)
         return outcome
 
     def _keep_version(self, article_id: int, now: str, run_id: int | None) -> None:
@@ -149,7 +149,8 @@ class Archive:
         ).fetchone()
         return found[0] if found else None
 
-    def _alias(self, url: str, article_id: int, now: str) -> None:
+    def add_alias(self, url: str, article_id: int, now: str) -> None:
+        """``url`` leads to the article too (kept once, with when it was first seen)."""
         self.db.execute(
             "INSERT OR IGNORE INTO url_aliases (url, article_id, first_seen) VALUES (?, ?, ?)",
             [url, article_id, now],

@@ -96,6 +96,20 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def pool_processes(pid: int) -> set[int]:
+    """The extraction pool below ``pid``: the fork server and the workers forked from it
+    (not multiprocessing's resource tracker)."""
+    found = set()
+    for child in descendants(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                if b"multiprocessing.forkserver" in cmdline.read():
+                    found.add(child)
+        except OSError:
+            continue
+    return found
+
+
 def running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -110,12 +124,11 @@ def test_a_killed_crawl_leaves_no_worker_behind(replica, tmp_path):
                         ["EXTRACTION_PROCESSES=2", "DOWNLOAD_DELAY=0.2", "CONCURRENT_REQUESTS_PER_DOMAIN=1"])
     try:
         deadline = time.monotonic() + 60
-        workers: set[int] = set()
-        while time.monotonic() < deadline and len(workers) < 2:  # the fork server and its two workers
-            workers = descendants(crawl.pid)
+        while time.monotonic() < deadline and len(pool_processes(crawl.pid)) < 3:  # the server, two workers
             time.sleep(0.1)
-        assert len(workers) >= 2, "the crawl did not start its extraction workers"
         time.sleep(1)  # mid-crawl
+        workers = pool_processes(crawl.pid)
+        assert len(workers) >= 3, "the crawl did not start its fork server and two extraction workers"
         assert crawl.poll() is None, "the crawl ended before it could be killed"
     finally:
         crawl.send_signal(signal.SIGKILL)
@@ -133,10 +146,8 @@ def test_a_broken_pool_falls_back_to_extracting_in_process(replica_pages):
         extractor = PageExtractor("csto", processes=1)
         try:
             await extractor.summarize(*replica_pages[0])  # the worker is up
-            for pid in descendants(os.getpid()):  # the fork server and the worker, not multiprocessing's tracker
-                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                    if b"resource_tracker" not in cmdline.read():
-                        os.kill(pid, signal.SIGKILL)
+            for pid in pool_processes(os.getpid()):
+                os.kill(pid, signal.SIGKILL)
             return await asyncio.gather(*(extractor.summarize(url, html) for url, html in replica_pages * 3))
         finally:
             extractor.close()
