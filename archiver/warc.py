@@ -38,6 +38,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from . import PROJECT_URL, __version__
+from .storage import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ class CaptureIndex:
             return
         db = db or self.db
         with db.atomic():
-            db[CAPTURES].insert_all(self.pending, alter=False)
+            insert_rows(db, CAPTURES, self.pending)
         lines = [cdxj_line(row) for row in self.pending if row["record_type"] in ("response", "revisit")]
         if lines:
             with open(self.cdxj_path, "a", encoding="utf-8") as index:

@@ -29,6 +29,7 @@ from ..storage import utc_now
 
 ARTICLE_PRIORITY, PAGINATION_PRIORITY, OTHER_PRIORITY = 20, 10, 0
 MAX_URL_LENGTH = 1000
+SCOPE_VERDICTS_KEPT = 200_000  # links judged, remembered (a bound on memory for huge sites)
 MAX_PATH_SEGMENTS = 12
 
 
@@ -68,6 +69,7 @@ class NewsSpider(scrapy.Spider):
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
         self.depth_limit = settings.getint("DEPTH_LIMIT")
         self.scheduled: set[str] = set()
+        self.scope_verdicts: dict[str, str | None] = {}
         # How a listing first showed each article (headline, date, listing), kept with the article.
         self.first_teasers: dict[str, tuple] = {}
         self.run = self.crawl_state = None
@@ -284,23 +286,29 @@ class NewsSpider(scrapy.Spider):
 
     def in_scope(self, url: str) -> bool:
         """On a seed host, an HTML page the profile allows, and not a trap."""
+        reason = self.scope_verdicts.get(url, "")
+        if reason == "":  # not judged yet (menus and sidebars repeat the same links on every page)
+            if len(self.scope_verdicts) >= SCOPE_VERDICTS_KEPT:
+                self.scope_verdicts.clear()
+            reason = self.scope_verdicts[url] = self.out_of_scope(url)
+        if reason is not None:
+            self.crawler.stats.inc_value(f"archiver/links/{reason}")
+        return reason is None
+
+    def out_of_scope(self, url: str) -> str | None:
+        """Why a link is not followed (offsite, document, denied, trap), or None to follow it."""
         parts = urlsplit(url)
-        stats = self.crawler.stats
         if parts.netloc not in self.hosts:
-            stats.inc_value("archiver/links/offsite")
-            return False
+            return "offsite"
         if is_document_url(url):
-            stats.inc_value("archiver/links/document")
-            return False
+            return "document"
         if not self.profile.is_allowed_path(url) or self.profile.is_denied(url):
-            stats.inc_value("archiver/links/denied")
-            return False
+            return "denied"
         segments = [s for s in parts.path.split("/") if s]
         if len(url) > MAX_URL_LENGTH or len(segments) > MAX_PATH_SEGMENTS or \
                 any(segments.count(s) > 2 for s in segments):
-            stats.inc_value("archiver/links/trap")
-            return False
-        return True
+            return "trap"
+        return None
 
     # -- failures ----------------------------------------------------------
 
