@@ -18,7 +18,6 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-import trafilatura
 import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
@@ -99,6 +98,14 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     _find_section(article, tree, base, url, profile)
     article.is_article, article.reason = classify(article, tree, page_layout, container is not None, profile)
     return article
+
+
+def _trafilatura():
+    """trafilatura, imported on first use: a crawl whose extraction runs in worker processes
+    does not load it in its own process (a fifth of a second at start, and its memory)."""
+    import trafilatura
+
+    return trafilatura
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:
@@ -189,7 +196,7 @@ def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     # fast: its fallback extractors are not run; the block walk is the fallback.
     document = lxml.html.Element("html")
     etree.SubElement(document, "body").append(body)
-    extracted = trafilatura.extract(
+    extracted = _trafilatura().extract(
         document, favor_recall=True, include_comments=False, fast=True,
         include_tables=True, deduplicate=False, with_metadata=False, output_format="txt",
     )
@@ -241,7 +248,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
             article.title = _best_title(tree, htmltree.title(tree))
             article.text = rest
             return
-    document = trafilatura.bare_extraction(copy.deepcopy(pruned), url=url, with_metadata=True,
+    document = _trafilatura().bare_extraction(copy.deepcopy(pruned), url=url, with_metadata=True,
                                            include_comments=False, include_tables=True,
                                            favor_recall=profile is not GENERIC)
     meta = _document_dict(document)

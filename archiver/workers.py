@@ -29,6 +29,10 @@ from .pages import PageSummary, summarize
 from .profiles import load_profile
 
 logger = logging.getLogger(__name__)
+# Each worker holds its page and the next one, waiting in its socket: it never idles while the
+# crawl's event loop is busy elsewhere. A next page bigger than this waits for a free worker.
+PAGES_PER_WORKER = 2
+QUEUED_MESSAGE_BYTES = 64 * 1024
 
 
 def default_processes() -> int:
@@ -90,13 +94,13 @@ def _worker_context():
     fork server that imported the extraction libraries once ("spawn" where there is none)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["archiver.pages"])
+        context.set_forkserver_preload(["archiver.pages", "trafilatura"])
         return context
     return multiprocessing.get_context("spawn")
 
 
 class _Worker:
-    """One worker process, its end of the pipe, and the page it is on."""
+    """One worker process, its end of the pipe, and the pages sent to it (oldest first)."""
 
     def __init__(self, context, profile_key: str, number: int):
         self.connection, child_end = context.Pipe(duplex=True)
@@ -104,31 +108,51 @@ class _Worker:
                                        name=f"archiver-extraction-{number}", daemon=True)
         self.process.start()
         child_end.close()
-        self.page: asyncio.Future | None = None
+        self.pages: list[asyncio.Future] = []
 
 
 class PageExtractor:
-    """Pages to summarize, handed to the workers one at a time, the most urgent first.
+    """Pages to summarize, handed to the workers the most urgent first.
 
-    A page waits here until a worker is free, ordered by its request's
-    priority (listings first): a listing never queues behind articles
-    already sent, so the crawl keeps discovering pages. ``capacity`` is the
-    number of pages in the workers at once.
+    A page waits here until a worker has room for it (its page and the next
+    one), ordered by its request's priority (listings first): a listing
+    queues behind at most two pages per worker, so the crawl keeps
+    discovering pages. ``capacity`` is the number of pages in the workers at once.
     """
 
     def __init__(self, profile_key: str, processes: int):
         self.profile_key = profile_key
         self.workers: list[_Worker] = []
-        self.capacity = processes
+        self.capacity = PAGES_PER_WORKER * processes
         self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, url, html)
         self.arrivals = itertools.count()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.starting: threading.Thread | None = None
         if processes > 0:
+            # The fork server imports the extraction libraries before it forks a worker: a few
+            # hundred milliseconds, spent on a thread while Scrapy opens the crawl.
+            self.starting = threading.Thread(target=self._start, args=(processes,), daemon=True,
+                                             name="start-extraction-workers")
+            self.starting.start()
+
+    def _start(self, processes: int) -> None:
+        try:
             context = _worker_context()
-            self.workers = [_Worker(context, profile_key, number) for number in range(processes)]
-            logger.info("Extraction runs in %d worker processes", processes)
+            self.workers = [_Worker(context, self.profile_key, number) for number in range(processes)]
+        except Exception:
+            logger.exception("The extraction workers did not start; extracting in-process")
+            return
+        logger.info("Extraction runs in %d worker processes", processes)
+
+    async def _started(self) -> None:
+        starting = self.starting
+        while starting is not None and starting.is_alive():
+            await asyncio.sleep(0.005)
+        self.starting = None
 
     async def summarize(self, url: str, html: str, priority: int = 0) -> PageSummary:
+        if self.starting is not None:
+            await self._started()
         if self.workers:
             self._watch(asyncio.get_running_loop())
             page = self.loop.create_future()
@@ -149,24 +173,33 @@ class PageExtractor:
             loop.add_reader(worker.connection.fileno(), self._take_result, worker)
 
     def _hand_out(self) -> None:
-        for worker in self.workers:
-            if not self.waiting:
-                return
-            if worker.page is None:
-                self._send(worker)
+        """Idle workers get a page first, then busy ones their next page."""
+        for depth in range(PAGES_PER_WORKER):
+            for worker in self.workers:
+                if not self.waiting:
+                    return
+                if len(worker.pages) <= depth:
+                    self._send_one(worker)
 
-    def _send(self, worker: _Worker) -> None:
+    def _send_one(self, worker: _Worker) -> None:
         while self.waiting:
-            _, _, page, url, html = heapq.heappop(self.waiting)
+            entry = heapq.heappop(self.waiting)
+            page, url, html = entry[2:]
             if page.done():  # its crawl request was cancelled meanwhile
                 continue
+            message = pickle.dumps((url, html), pickle.HIGHEST_PROTOCOL)
+            if worker.pages and len(message) > QUEUED_MESSAGE_BYTES:
+                # Too big to wait in the socket's buffer (sending would block the reactor until
+                # the worker reads it): it goes when a worker is free.
+                heapq.heappush(self.waiting, entry)
+                return
             try:
-                worker.connection.send((url, html))
+                worker.connection.send_bytes(message)
             except (OSError, ValueError):
-                heapq.heappush(self.waiting, (0, -1, page, url, html))
+                heapq.heappush(self.waiting, entry)
                 self._break()
                 return
-            worker.page = page
+            worker.pages.append(page)
             return
 
     def _take_result(self, worker: _Worker) -> None:
@@ -175,9 +208,9 @@ class PageExtractor:
         except (EOFError, OSError, pickle.UnpicklingError):
             self._break()
             return
-        page, worker.page = worker.page, None
-        self._send(worker)  # the worker's next page first: it must not idle while we deliver
-        if page is not None and not page.done():
+        page = worker.pages.pop(0)
+        self._hand_out()  # the next pages first: workers must not idle while we deliver
+        if not page.done():
             if ok:
                 page.set_result(value)
             else:
@@ -186,13 +219,16 @@ class PageExtractor:
     def _break(self) -> None:
         """A worker died: stop them all and let every pending page be extracted in-process."""
         logger.error("An extraction worker died; extracting in-process from now on")
-        pending = [worker.page for worker in self.workers] + [entry[2] for entry in self.waiting]
+        pending = [page for worker in self.workers for page in worker.pages] + [entry[2] for entry in self.waiting]
         self.close()
         for page in pending:
-            if page is not None and not page.done():
+            if not page.done():
                 page.set_exception(WorkersGone())
 
     def close(self) -> None:
+        if self.starting is not None:
+            self.starting.join()
+            self.starting = None
         workers, self.workers, self.waiting = self.workers, [], []
         for worker in workers:
             if self.loop is not None and not self.loop.is_closed():

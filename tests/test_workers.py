@@ -56,8 +56,8 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
     finished: list[str] = []
 
     async def run():
-        extractor = PageExtractor("csto", processes=1)  # one page at a time in the worker
-        assert extractor.capacity == 1
+        extractor = PageExtractor("csto", processes=1)  # the worker holds its page and the next
+        assert extractor.capacity == 2
 
         async def summarize_one(name, url, html, priority):
             await extractor.summarize(url, html, priority=priority)
@@ -66,15 +66,15 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
         try:
             articles = [asyncio.create_task(summarize_one(f"article{n}", article_url, article_html, 0))
                         for n in range(6)]
-            await asyncio.sleep(0)  # the articles are queued (one in the worker, five waiting) ...
+            await asyncio.sleep(0)  # the articles are queued (two in the worker, four waiting) ...
             listing = asyncio.create_task(summarize_one("listing", listing_url, listing_html, 1))
             await asyncio.gather(*articles, listing)  # ... before the listing arrives
         finally:
             extractor.close()
 
     asyncio.run(run())
-    # The listing overtakes the five articles that were waiting, not the one already in the worker.
-    assert finished.index("listing") <= 1, finished
+    # The listing overtakes the four articles that were waiting, not the two already in the worker.
+    assert finished.index("listing") <= 2, finished
     assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(6))])
 
 
