@@ -8,6 +8,7 @@ holds the archive's lock, records the run, and decides the exit code that
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -103,6 +104,9 @@ class ArchiveRun:
             logger.error(message)
             raise CloseSpider("locked")
         self.archive.db["crawl_runs"].update(self.run_id, {"seeds": json.dumps(getattr(spider, "seeds", []))})
+        # What is loaded by now (modules, settings, the archive's known URLs) lives as long as the
+        # crawl: out of the collector's sight, full collections no longer re-scan it all.
+        gc.freeze()
 
     def observe(self, item: dict) -> None:
         """Count an extracted article's fields, for the run's coverage."""
