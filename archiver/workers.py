@@ -16,6 +16,7 @@ next page in the same callback that takes its result.
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import itertools
 import logging
@@ -48,6 +49,9 @@ class WorkersGone(Exception):
 def _serve(connection, profile_key: str, crawl_pid: int) -> None:
     """A worker: pages in, summaries out, until the crawl closes its end of the pipe."""
     load_profile(profile_key)
+    # The libraries preloaded by the fork server stay for the worker's life: out of the garbage
+    # collector's sight, full collections neither re-scan them nor write to (and so unshare) their pages.
+    gc.freeze()
     threading.Thread(target=_exit_with, args=(crawl_pid,), name="watch-crawl", daemon=True).start()
     while True:
         try:

@@ -29,8 +29,8 @@ from ..storage import utc_now
 
 ARTICLE_PRIORITY, PAGINATION_PRIORITY, OTHER_PRIORITY = 20, 10, 0
 MAX_URL_LENGTH = 1000
-SCOPE_VERDICTS_KEPT = 200_000  # links judged, remembered (a bound on memory for huge sites)
 MAX_PATH_SEGMENTS = 12
+SCOPE_VERDICTS_KEPT = 100_000  # links found out of scope, remembered (a bound on memory)
 
 
 class NewsSpider(scrapy.Spider):
@@ -69,7 +69,7 @@ class NewsSpider(scrapy.Spider):
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
         self.depth_limit = settings.getint("DEPTH_LIMIT")
         self.scheduled: set[str] = set()
-        self.scope_verdicts: dict[str, str | None] = {}
+        self.scope_verdicts: dict[str, str] = {}  # link -> why it is out of scope
         # How a listing first showed each article (headline, date, listing), kept with the article.
         self.first_teasers: dict[str, tuple] = {}
         self.run = self.crawl_state = None
@@ -286,14 +286,17 @@ class NewsSpider(scrapy.Spider):
 
     def in_scope(self, url: str) -> bool:
         """On a seed host, an HTML page the profile allows, and not a trap."""
-        reason = self.scope_verdicts.get(url, "")
-        if reason == "":  # not judged yet (menus and sidebars repeat the same links on every page)
-            if len(self.scope_verdicts) >= SCOPE_VERDICTS_KEPT:
-                self.scope_verdicts.clear()
-            reason = self.scope_verdicts[url] = self.out_of_scope(url)
+        reason = self.scope_verdicts.get(url)
+        if reason is None:
+            reason = self.out_of_scope(url)
+            if reason is not None:  # menus and sidebars repeat the same links on every page
+                if len(self.scope_verdicts) >= SCOPE_VERDICTS_KEPT:
+                    self.scope_verdicts.clear()
+                self.scope_verdicts[url] = reason
         if reason is not None:
             self.crawler.stats.inc_value(f"archiver/links/{reason}")
-        return reason is None
+            return False
+        return True
 
     def out_of_scope(self, url: str) -> str | None:
         """Why a link is not followed (offsite, document, denied, trap), or None to follow it."""
