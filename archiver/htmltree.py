@@ -38,11 +38,25 @@ def looks_binary(text: str) -> bool:
     return controls > len(head) * 0.1
 
 
+def _html_parser() -> lxml_html.HTMLParser:
+    """lxml.html's parser, with every element an ``HtmlElement`` chosen in C: lxml.html's own
+    class lookup runs a Python method for each element touched (8 % of extraction time), to
+    give form controls classes this project never uses."""
+    parser = lxml_html.HTMLParser()
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity))
+    return parser
+
+
+HTML_PARSER = _html_parser()
+
+
 def parse(text: str):
     """An lxml tree of any HTML, however broken; ``None`` if there is nothing to parse."""
     text = XML_DECLARATION.sub("", text, count=1)
     try:
-        tree = lxml_html.document_fromstring(text)
+        tree = lxml_html.document_fromstring(text, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
         return None
     return tree
