@@ -1,14 +1,21 @@
 """The article's own images: which ``<img>`` of a page are content (not logos, icons,
-counters or share buttons), their absolute source, ``alt`` text and caption."""
+counters or share buttons), their absolute source, ``alt`` text and caption; and the
+documents (PDF, DOC...) the article links to."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.url import safe_url_string
 
 from . import htmltree
 from .normalize import clean_line
 
+DOCUMENT_EXTENSIONS = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub)$", re.IGNORECASE)
+# Where an article's documents are looked for when the profile names no container.
+DOCUMENT_SCOPES = (".news-detail", "article", "main")
 # Caption blocks are kept with the images (``images.caption``), then removed from the text.
 CAPTION_SELECTORS = ("figcaption", ".photo-caption", ".caption", ".wp-caption-text")
 
@@ -77,3 +84,26 @@ def image_caption(img) -> str | None:
     if following is not None and re.search(r"caption|podpis|photo-desc", following.get("class") or "", re.I):
         return clean_line(following.text_content()) or None
     return None
+
+
+def document_links(tree, url: str, container_selectors=()) -> list[dict]:
+    """Documents linked inside the article's container (the profile's selectors), else anywhere
+    in the page: ``{"url", "text"}``, the URL absolute and percent-encoded like images' ``src``."""
+    scope = tree
+    for selector in tuple(container_selectors) or DOCUMENT_SCOPES:
+        found = htmltree.select(tree, selector)
+        if found:
+            scope = found[0]
+            break
+    documents, seen = [], set()
+    for link in scope.iter("a"):
+        href = link.get("href")
+        if href is None:
+            continue
+        absolute = safe_url_string(urljoin(url, href.strip()))
+        if not absolute.startswith(("http://", "https://")) or absolute in seen:
+            continue
+        if DOCUMENT_EXTENSIONS.search(urlsplit(absolute).path):
+            seen.add(absolute)
+            documents.append({"url": absolute, "text": " ".join(" ".join(link.itertext()).split())})
+    return documents

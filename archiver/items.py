@@ -40,7 +40,7 @@ class ArticleItem:
     @classmethod
     def from_article(cls, article: Article, fetched_at: str, status: int = 200,
                      aliases: list[str] | None = None, teaser: tuple | None = None,
-                     warc: tuple | None = None) -> "ArticleItem":
+                     warc: tuple | None = None, documents: list[dict] | None = None) -> "ArticleItem":
         return cls(
             url=article.url, title=article.title, published=article.published, text=article.text,
             language=article.language, section=article.section, section_url=article.section_url,
@@ -52,4 +52,5 @@ class ArticleItem:
             listing_title=teaser[0] if teaser else None, listing_date=teaser[1] if teaser else None,
             listing_url=teaser[2] if teaser else None,
             warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
+            documents=list(documents or ()),
         )

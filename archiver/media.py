@@ -1,7 +1,7 @@
 """Media capture: article images and linked documents, downloaded politely and stored content-addressed.
 
-:class:`DocumentLinksMiddleware` (a spider middleware) lists the documents
-(PDF, DOC, XLS...) an article's body links to in the item's ``documents``.
+The documents (PDF, DOC, XLS...) an article's body links to are listed by its
+page object (:func:`archiver.images.document_links`) in the item's ``documents``.
 :class:`MediaPipeline` (``ITEM_PIPELINES`` 200, before the archive) downloads
 each image and document through Scrapy's own downloader (same politeness,
 robots.txt obeyed, and captured to WARC like every other exchange), and stores
@@ -25,20 +25,18 @@ import mimetypes
 import os
 import re
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from itemadapter import ItemAdapter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from w3lib.url import safe_url_string
 
 from .storage import utc_now
 from .warc import default_dir
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_EXTENSIONS = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub)$", re.IGNORECASE)
 SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
 KNOWN_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
                     "image/svg+xml": "svg", "application/pdf": "pdf", "image/tiff": "tif", "image/bmp": "bmp",
@@ -89,59 +87,6 @@ def store_file(media_dir: Path, body: bytes, content_type: str | None, url: str)
     temporary.write_bytes(body)
     os.replace(temporary, target)
     return sha256, relpath, True
-
-
-class DocumentLinksMiddleware:
-    """Adds to each article item the documents its body links to (``documents``: url and link text)."""
-
-    def __init__(self, crawler):
-        if not crawler.settings.getbool("MEDIA_ENABLED", True):
-            raise NotConfigured
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_spider_output(self, response, result):
-        for element in result:
-            yield self._with_documents(response, element)
-
-    async def process_spider_output_async(self, response, result):
-        async for element in result:
-            yield self._with_documents(response, element)
-
-    def _with_documents(self, response, element):
-        from .items import ArticleItem
-
-        if isinstance(element, ArticleItem) and not element.documents and hasattr(response, "css"):
-            try:
-                profile = getattr(self.crawler.spider, "profile", None)
-                element.documents = document_links(response, getattr(profile, "container_selectors", ()))
-            except Exception:  # never lose the article over its attachments
-                logger.exception("Could not list the documents of %s", response.url)
-        return element
-
-
-def document_links(response, container_selectors=()) -> list[dict]:
-    """Document links inside the article's container (the profile's selectors), else the whole page body."""
-    scope = None
-    for selector in tuple(container_selectors) or (".news-detail", "article", "main"):
-        found = response.css(selector)
-        if found:
-            scope = found[0]
-            break
-    scope = scope if scope is not None else response
-    documents, seen = [], set()
-    for link in scope.css("a[href]"):
-        href = (link.attrib.get("href") or "").strip()
-        url = safe_url_string(urljoin(response.url, href))  # percent-encoded, like images' src
-        if not url.startswith(("http://", "https://")) or url in seen:
-            continue
-        if DOCUMENT_EXTENSIONS.search(urlsplit(url).path):
-            seen.add(url)
-            documents.append({"url": url, "text": " ".join(" ".join(link.css("::text").getall()).split())})
-    return documents
 
 
 class MediaPipeline:

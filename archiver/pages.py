@@ -8,12 +8,13 @@ The spider decides what to follow; this module only describes the page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
 from . import htmltree
 from .extract import Article, body_problem, decode_html, extract_from_tree
+from .images import document_links
 from .normalize import canonical_url, find_dates, parse_date
 from .profiles import SiteProfile, load_profile
 
@@ -57,6 +58,13 @@ class NewsPage:
         if self.tree is None:
             return Article(url=canonical_url(self.url, self.profile), reason=self.problem)
         return extract_from_tree(self.tree, self.url, self.profile)
+
+    @cached_property
+    def documents(self) -> list[dict]:
+        """Documents (PDF, DOC...) linked inside the article's container, else anywhere in the page."""
+        if self.tree is None:
+            return []
+        return document_links(self.tree, self.url, self.profile.container_selectors)
 
     @cached_property
     def links(self) -> list[PageLink]:
@@ -133,6 +141,7 @@ class PageSummary:
     article: Article
     links: list[PageLink]
     teasers: dict[str, tuple[str, str | None]]  # only for listings
+    documents: list[dict] = field(default_factory=list)  # only for articles: [{"url", "text"}]
 
     @property
     def is_listing(self) -> bool:
@@ -150,7 +159,8 @@ def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSu
     page = NewsPage(url, body, profile)
     article = page.article
     teasers = page.teasers if article.reason == "listing page" else {}
-    return PageSummary(url, page.problem, article, page.links, teasers)
+    documents = page.documents if article.is_article else []
+    return PageSummary(url, page.problem, article, page.links, teasers, documents)
 
 
 def page_number(url: str, profile: SiteProfile) -> int | None:

@@ -79,7 +79,6 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "archiver.middlewares.PaginationDepthMiddleware": 900,
-    "archiver.media.DocumentLinksMiddleware": 950,
 }
 EXTENSIONS = {
     "archiver.runs.ArchiveRun": 100,

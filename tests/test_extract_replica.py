@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
 from archiver.extract import extract_article
 from archiver.normalize import paragraphs
+from archiver.pages import summarize
 from archiver.profiles import load_profile
 from archiver.replica import ReplicaSite, serve_replica
 
@@ -68,3 +70,18 @@ def test_article_reached_through_its_second_section_keeps_its_own():
         article = extract_article(fetch(other), other, CSTO)
     assert (article.url, article.section, article.section_url) == (truth["url"], truth["section"],
                                                                    truth["section_url"])
+
+
+def test_documents_an_article_links_to_are_listed_by_its_page(pages):
+    """The page object lists the article's documents (absolute, percent-encoded, with their link
+    text); pages without any list none, and the site's menus and footer never count."""
+    pdf = "/upload/docs/%D0%97%D0%B0%D1%8F%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%A1%D0%9A%D0%91%20%D0%9E%D0%94" \
+          "%D0%9A%D0%91%20%D0%BE%D1%82%2016%20%D0%BC%D0%B0%D1%8F%202022.pdf"
+    for truth, html in pages:
+        documents = summarize(truth["url"], html, CSTO).documents
+        if truth.get("role") == "pdf":
+            assert [urlsplit(d["url"]).path for d in documents] == [pdf], truth["url"]
+            assert documents[0]["url"].startswith(truth["url"].split("/news/")[0])
+            assert documents[0]["text"] and "%" not in documents[0]["text"]
+        else:
+            assert documents == [], truth["url"]
