@@ -1,4 +1,4 @@
-"""Downloader and spider middlewares of the archiver project."""
+"""Downloader middlewares of the archiver project: retry backoff and the redirect-loop guard."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 from urllib.parse import urljoin
 
 from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.depth import DepthMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
@@ -68,12 +67,3 @@ class RedirectGuardMiddleware:
             raise IgnoreRequest("too many redirects")
         return response
 
-
-class PaginationDepthMiddleware(DepthMiddleware):
-    """Scrapy's DepthMiddleware, except that following "next page" is not a level deeper."""
-
-    def get_processed_request(self, request, response):
-        if response is not None and request.meta.get("pagination"):
-            request.meta["depth"] = response.meta.get("depth", 0)
-            return request
-        return super().get_processed_request(request, response)

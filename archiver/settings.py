@@ -76,9 +76,11 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.RetryBackoffMiddleware": 560,
     "archiver.middlewares.RedirectGuardMiddleware": 650,
 }
+# Each spider middleware wraps every request a page yields: the spider itself sets each request's
+# depth (the next page of a listing is not a level deeper) and caps URL length (1,000) in its scope check.
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "archiver.middlewares.PaginationDepthMiddleware": 900,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 EXTENSIONS = {
     "archiver.runs.ArchiveRun": 100,

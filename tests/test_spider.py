@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from archiver.pages import summarize
 from archiver.spiders.news import NewsSpider
+
+
+def make_spider(start_urls: str, **settings) -> NewsSpider:
+    crawler = get_crawler(NewsSpider, {"SITE_PROFILE": "csto", "EXTRACTION_PROCESSES": 0, "LISTING_BARREN_LIMIT": 2,
+                                       **settings})
+    return NewsSpider.from_crawler(crawler, start_urls=start_urls)
 
 
 @pytest.fixture
 def spider():
-    crawler = get_crawler(NewsSpider, {"SITE_PROFILE": "csto", "EXTRACTION_PROCESSES": 0})
-    spider = NewsSpider.from_crawler(crawler, start_urls="http://127.0.0.1:8000/news/")
+    spider = make_spider("http://127.0.0.1:8000/news/")
     yield spider
     spider.extractor.close()
 
@@ -37,3 +47,24 @@ def test_other_ports_and_traps_are_out_of_scope(spider):
     assert spider.out_of_scope("http://127.0.0.1:8001/news/") == "offsite"
     assert spider.out_of_scope("http://127.0.0.1:8000/news/a/a/a/b/") == "trap"
     assert spider.out_of_scope("http://127.0.0.1:8000/news/news_odkb/x/") is None
+
+
+def followed(spider, url: str, html: bytes, depth: int) -> list[Request]:
+    page = summarize(url, html, spider.profile)
+    response = HtmlResponse(url, body=html, request=Request(url, meta={"depth": depth, "barren": 0}))
+    return list(spider.follow_links(page, response, is_article=False, is_listing=True))
+
+
+def test_the_next_page_of_a_listing_is_not_a_level_deeper(replica):
+    listing = replica.seeds[0]
+    html = urllib.request.urlopen(listing, timeout=30).read()
+
+    shallow = followed(make_spider(listing, DEPTH_LIMIT=4), listing, html, depth=3)
+    assert {request.meta["depth"] for request in shallow if request.meta["pagination"]} == {3}
+    assert {request.meta["depth"] for request in shallow if not request.meta["pagination"]} == {4}
+
+    spider = make_spider(listing, DEPTH_LIMIT=4)
+    deepest = followed(spider, listing, html, depth=4)
+    assert deepest and all(request.meta["pagination"] and request.meta["depth"] == 4 for request in deepest)
+    assert spider.crawler.stats.get_value("archiver/links/too_deep") == len(shallow) - len(deepest)
+    assert spider.crawler.stats.get_value("request_depth_max") == 4

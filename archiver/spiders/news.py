@@ -128,7 +128,7 @@ class NewsSpider(scrapy.Spider):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
-                teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False):
+                teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0):
         self.scheduled.add(url)
         headers = {}
         if self.crawl_state is not None:
@@ -142,7 +142,7 @@ class NewsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority, headers=headers,
                               dont_filter=dont_filter,
                               meta={"barren": barren, "pagination": pagination, "source": referer,
-                                    "teaser": teaser, "seed": seed})
+                                    "teaser": teaser, "seed": seed, "depth": depth})
 
     # -- responses ---------------------------------------------------------
 
@@ -255,10 +255,14 @@ class NewsSpider(scrapy.Spider):
             following = next_page(page.url, wanted, self.profile) if barren < self.barren_limit else []
             wanted = [link for link in wanted if (link in following if link.is_pagination else
                                                   link.is_headline or barren < self.barren_limit)]
+        stats = self.crawler.stats
         for link in wanted:
-            if self.depth_limit and depth + (not link.is_pagination) > self.depth_limit:
-                self.crawler.stats.inc_value("archiver/links/too_deep")
+            # Depth counts links followed from a seed; the next page of a listing is not a level deeper.
+            link_depth = depth + (not link.is_pagination)
+            if self.depth_limit and link_depth > self.depth_limit:
+                stats.inc_value("archiver/links/too_deep")
                 continue  # not marked as scheduled: a shorter path may still reach it
+            stats.max_value("request_depth_max", link_depth)
             if link.looks_like_article:
                 priority = ARTICLE_PRIORITY
             elif link.is_pagination:
@@ -267,7 +271,7 @@ class NewsSpider(scrapy.Spider):
                 priority = OTHER_PRIORITY
             teaser = teasers.get(link.url)
             yield self.request(link.url, barren=barren, priority=priority, pagination=link.is_pagination,
-                               referer=response.url, teaser=(*teaser, listing) if teaser else None)
+                               referer=response.url, teaser=(*teaser, listing) if teaser else None, depth=link_depth)
 
     def check_vanished(self):
         """Once the crawl is idle: confirm archived articles that vanished from the listings read."""
