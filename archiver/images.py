@@ -97,13 +97,16 @@ def document_links(tree, url: str, container_selectors=()) -> list[dict]:
             break
     documents, seen = [], set()
     for link in scope.iter("a"):
-        href = link.get("href")
-        if href is None:
+        href = (link.get("href") or "").strip()
+        try:
+            # The extension is the href's own (joining and percent-encoding keep it): only the few
+            # document links are made absolute.
+            if not href or not DOCUMENT_EXTENSIONS.search(urlsplit(href).path):
+                continue
+            absolute = safe_url_string(urljoin(url, href))
+        except ValueError:  # "http://[broken": not a link to anything
             continue
-        absolute = safe_url_string(urljoin(url, href.strip()))
-        if not absolute.startswith(("http://", "https://")) or absolute in seen:
-            continue
-        if DOCUMENT_EXTENSIONS.search(urlsplit(absolute).path):
+        if absolute.startswith(("http://", "https://")) and absolute not in seen:
             seen.add(absolute)
             documents.append({"url": absolute, "text": " ".join(" ".join(link.itertext()).split())})
     return documents

@@ -124,3 +124,22 @@ def test_a_listing_of_standalone_headlines_stays_a_listing_on_an_unknown_site():
     html = f"<html><body><h1>World</h1><ul class='stories'>{items}</ul></body></html>"
     article = extract_article(html, "https://gazette.example.org/world/")
     assert not article.is_article and article.reason == "listing page"
+
+
+def test_document_links_absolute_encoded_and_never_a_crash():
+    import lxml.html
+
+    from archiver.images import document_links
+
+    tree = lxml.html.fromstring(
+        '<html><body><nav><a href="/menu.pdf">menu</a></nav><div class="news-detail">'
+        '<a href="http://[broken/x.pdf">broken</a><a href=" /upload/Заявление 1.PDF#page=2 ">Statement <b>one</b></a>'
+        '<a href="x.docx">relative</a><a href="javascript:open(\'y.pdf\')">script</a><a href="/news/a/">page</a>'
+        '<a href="x.docx">again</a></div></body></html>')
+    assert document_links(tree, "http://h/news/a/b/", (".news-detail",)) == [
+        {"url": "http://h/upload/%D0%97%D0%B0%D1%8F%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%201.PDF#page=2",
+         "text": "Statement one"},
+        {"url": "http://h/news/a/b/x.docx", "text": "relative"},
+    ]
+    # No container found: the whole page counts, menus included.
+    assert [d["url"] for d in document_links(tree, "http://h/", (".nothing",))][:1] == ["http://h/menu.pdf"]
