@@ -96,6 +96,8 @@ class NewsPage:
         return list(found.values())
 
     def is_pagination_url(self, url: str) -> bool:
+        if "?" not in url:  # most links: no query, no page parameter
+            return False
         return any(self.profile.is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))
 
     @cached_property
