@@ -7,8 +7,8 @@ only awaiting results; with 0 they run in-process (the behaviour on one
 core). Output is the same either way: workers run the very same pure
 function, :func:`archiver.pages.summarize`.
 
-Each worker is a process with one pipe to the crawl, watched by the event
-loop itself (``add_reader``): no executor threads in the crawl process
+Each worker is a process with one duplex pipe (a socket pair) to the crawl,
+watched by the event loop itself (``add_reader``): no executor threads in the crawl process
 contend with the reactor for the GIL, and a finished worker is handed its
 next page in the same callback that takes its result.
 """
@@ -140,12 +140,17 @@ class PageExtractor:
             self.starting.start()
 
     def _start(self, processes: int) -> None:
+        started: list[_Worker] = []
         try:
             context = _worker_context()
-            self.workers = [_Worker(context, self.profile_key, number) for number in range(processes)]
+            for number in range(processes):
+                started.append(_Worker(context, self.profile_key, number))
         except Exception:
             logger.exception("The extraction workers did not start; extracting in-process")
+            for worker in started:
+                worker.connection.close()  # the worker reads the end of its pipe and exits
             return
+        self.workers = started
         logger.info("Extraction runs in %d worker processes", processes)
 
     async def _started(self) -> None:
