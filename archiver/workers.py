@@ -228,17 +228,19 @@ class PageExtractor:
     def _break(self) -> None:
         """A worker died: stop them all and let every pending page be extracted in-process."""
         logger.error("An extraction worker died; extracting in-process from now on")
-        pending = [page for worker in self.workers for page in worker.pages] + [entry[2] for entry in self.waiting]
-        self.close()
-        for page in pending:
-            if not page.done():
-                page.set_exception(WorkersGone())
+        self._stop(WorkersGone)
 
     def close(self) -> None:
+        """Stop the workers; a page still waiting for one is cancelled (the crawl is over)."""
+        self._stop(None)
+
+    def _stop(self, fallback: type[Exception] | None) -> None:
         if self.starting is not None:
             self.starting.join()
             self.starting = None
-        workers, self.workers, self.waiting = self.workers, [], []
+        workers, self.workers = self.workers, []
+        pending = [page for worker in workers for page in worker.pages] + [entry[2] for entry in self.waiting]
+        self.waiting = []
         for worker in workers:
             if self.loop is not None and not self.loop.is_closed():
                 self.loop.remove_reader(worker.connection.fileno())
@@ -247,3 +249,9 @@ class PageExtractor:
             worker.process.join(timeout=1)
             if worker.process.is_alive():
                 worker.process.kill()
+        for page in pending:
+            if not page.done():
+                if fallback is None:
+                    page.cancel()
+                else:
+                    page.set_exception(fallback())

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from archiver.pages import summarize
+from archiver.pages import PageSummary, summarize
 from archiver.workers import PageExtractor
 
 from conftest import start_crawl
@@ -154,3 +154,19 @@ def test_a_broken_pool_falls_back_to_extracting_in_process(replica_pages):
 
     results = asyncio.run(run())
     assert results == [summarize(url, html, "csto") for url, html in replica_pages * 3]
+
+
+def test_closing_cancels_the_pages_still_waiting_for_a_worker(replica_pages):
+    """A crawl that stops with pages queued for extraction does not wait on them forever."""
+    async def run():
+        extractor = PageExtractor("csto", processes=1)
+        tasks = [asyncio.create_task(extractor.summarize(url, html)) for url, html in replica_pages * 5]
+        while extractor.starting is not None or not extractor.waiting:
+            await asyncio.sleep(0.01)  # the worker is up and pages wait for it
+        extractor.close()
+        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=30)
+
+    results = asyncio.run(run())
+    cancelled = [result for result in results if isinstance(result, asyncio.CancelledError)]
+    assert cancelled, "no page was waiting when the extractor closed"
+    assert all(isinstance(result, (asyncio.CancelledError, PageSummary)) for result in results), results
