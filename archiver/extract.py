@@ -174,9 +174,9 @@ def _profile_title(tree, container, profile: SiteProfile) -> str | None:
     return None
 
 
-def _profile_date(container, profile: SiteProfile, page_layout) -> str | None:
+def _profile_date(container, profile: SiteProfile, container_layout) -> str | None:
     """The profile's date element in the container, unless it dates another article (a teaser)."""
-    teasers = set(map(id, page_layout.teaser_items))
+    teasers = set(map(id, container_layout.teaser_items))
     for selector in profile.date_selectors:
         for node in htmltree.select(container, selector):
             if any(id(ancestor) in teasers for ancestor in (node, *node.iterancestors())):

@@ -89,12 +89,10 @@ def image_caption(img) -> str | None:
 def document_links(tree, url: str, container_selectors=()) -> list[dict]:
     """Documents linked inside the article's container (the profile's selectors), else anywhere
     in the page: ``{"url", "text"}``, the URL absolute and percent-encoded like images' ``src``."""
-    scope = tree
-    for selector in tuple(container_selectors) or DOCUMENT_SCOPES:
-        found = htmltree.select(tree, selector)
-        if found:
-            scope = found[0]
-            break
+    # The container as extraction chooses it (a selector matching several elements is ambiguous).
+    scope = htmltree.unique_match(tree, tuple(container_selectors) or DOCUMENT_SCOPES)
+    if scope is None:
+        scope = tree
     documents, seen = [], set()
     for link in scope.iter("a"):
         href = (link.get("href") or "").strip()

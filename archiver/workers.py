@@ -128,7 +128,7 @@ class PageExtractor:
         self.profile_key = profile_key
         self.workers: list[_Worker] = []
         self.capacity = PAGES_PER_WORKER * processes
-        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, url, html)
+        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, pickled (url, html))
         self.arrivals = itertools.count()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.starting: threading.Thread | None = None
@@ -165,7 +165,8 @@ class PageExtractor:
         if self.workers:
             self._watch(asyncio.get_running_loop())
             page = self.loop.create_future()
-            heapq.heappush(self.waiting, (-priority, next(self.arrivals), page, url, html))
+            message = pickle.dumps((url, html), pickle.HIGHEST_PROTOCOL)  # once, whoever takes it
+            heapq.heappush(self.waiting, (-priority, next(self.arrivals), page, message))
             self._hand_out()
             try:
                 return await page
@@ -193,10 +194,9 @@ class PageExtractor:
     def _send_one(self, worker: _Worker) -> None:
         while self.waiting:
             entry = heapq.heappop(self.waiting)
-            page, url, html = entry[2:]
+            page, message = entry[2:]
             if page.done():  # its crawl request was cancelled meanwhile
                 continue
-            message = pickle.dumps((url, html), pickle.HIGHEST_PROTOCOL)
             if worker.pages and len(message) > QUEUED_MESSAGE_BYTES:
                 # Too big to wait in the socket's buffer (sending would block the reactor until
                 # the worker reads it): it goes when a worker is free.

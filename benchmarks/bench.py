@@ -38,6 +38,8 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 # Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
@@ -68,55 +70,36 @@ def serve_replica(articles_per_language: int):
 
 
 class PeakRSS(threading.Thread):
-    """Polls /proc for the peak resident memory of a process, and of it with all its descendants."""
+    """Polls the peak resident memory of a process, and of it with all its descendants (psutil)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.main_peak, self.tree_peak, self.tree_pss_peak, self.done = pid, 0, 0, 0, False
 
     @staticmethod
-    def rss(pid: int) -> int:
-        return PeakRSS._kilobytes(f"/proc/{pid}/status", "VmRSS:")
-
-    @staticmethod
-    def pss(pid: int) -> int:
-        """Proportional set size: shared pages (libraries, the fork server's preloaded modules)
-        divided among the processes sharing them, so a sum over processes counts them once."""
-        return PeakRSS._kilobytes(f"/proc/{pid}/smaps_rollup", "Pss:")
-
-    @staticmethod
-    def _kilobytes(path: str, field: str) -> int:
+    def memory(process: psutil.Process) -> tuple[int, int]:
+        """RSS and PSS in bytes. PSS (proportional set size) divides shared pages (libraries, the
+        fork server's preloaded modules) among the processes sharing them: a sum counts them once."""
         try:
-            with open(path) as lines:
-                for line in lines:
-                    if line.startswith(field):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
-
-    def descendants(self) -> list[int]:
-        children = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-                except (OSError, IndexError, ValueError):
-                    continue
-        found, todo = [], [self.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, []))
-        return found
+            info = process.memory_full_info()
+        except psutil.Error:  # gone meanwhile
+            return 0, 0
+        return info.rss, info.pss
 
     def run(self):
+        try:
+            main = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
         while not self.done:
-            self.main_peak = max(self.main_peak, self.rss(self.pid))
-            tree = self.descendants()
-            self.tree_peak = max(self.tree_peak, sum(self.rss(pid) for pid in tree))
-            self.tree_pss_peak = max(self.tree_pss_peak, sum(self.pss(pid) for pid in tree))
+            try:
+                tree = [main, *main.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            memory = [self.memory(process) for process in tree]
+            self.main_peak = max(self.main_peak, memory[0][0])
+            self.tree_peak = max(self.tree_peak, sum(rss for rss, _ in memory))
+            self.tree_pss_peak = max(self.tree_pss_peak, sum(pss for _, pss in memory))
             time.sleep(0.25)
 
 

@@ -25,7 +25,6 @@ def copy_archive(source: Path, target_dir: Path, name: str = "archive.db") -> Pa
     return target
 
 
-
 class Server:
     def __init__(self, base: str, process: subprocess.Popen):
         self.base, self.process = base, process

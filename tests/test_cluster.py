@@ -33,7 +33,6 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "SCRAPY_SETTINGS_MODULE": "archive
 ENV.pop("REDIS_URL", None)
 
 
-
 class RedisServer:
     def __init__(self, port: int, process: subprocess.Popen):
         self.port, self.process = port, process

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
+import psutil
 import pytest
 
 from archiver.pages import PageSummary, summarize
@@ -78,43 +79,23 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
     assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(6))])
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def pool_processes(pid: int) -> set[int]:
     """The extraction pool below ``pid``: the fork server and the workers forked from it
     (not multiprocessing's resource tracker)."""
     found = set()
-    for child in descendants(pid):
+    for child in psutil.Process(pid).children(recursive=True):
         try:
-            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                if b"multiprocessing.forkserver" in cmdline.read():
-                    found.add(child)
-        except OSError:
+            if any("multiprocessing.forkserver" in part for part in child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:  # gone meanwhile
             continue
     return found
 
 
 def running(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
