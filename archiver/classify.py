@@ -29,16 +29,18 @@ def _teaser_share(text: str, teasers: list) -> float:
     return found / len(text)
 
 
-def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteProfile) -> tuple[bool, str]:
+def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteProfile,
+             base: str) -> tuple[bool, str]:
     """Is this page an article? A headline and a body (with a date, structured data or the
     profile's article container), and not a listing of other articles. Returns (verdict, reason).
 
-    ``page_layout()`` gives the page's :class:`archiver.layout.Layout`, computed only when a rule needs it.
+    ``page_layout()`` gives the page's :class:`archiver.layout.Layout`, computed only when a rule needs it;
+    ``base`` is the URL the page's links resolve against.
     """
     if not article.title:
         return False, "no headline"
     body_chars = len(article.text)
-    teasers, teaser_chars = teasers_in_text(tree, article.text, profile)
+    teasers, teaser_chars = teasers_in_text(tree, article.text, profile, base)
     # Many headlines, or headlines that are a good part of the text; a few standalone links
     # ("Read also") lost in a long article do not make it a listing.
     if (teasers >= 5 and teaser_chars >= MIN_TEASER_SHARE * body_chars) or \
@@ -60,18 +62,18 @@ def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteP
     return True, ""
 
 
-def teasers_in_text(tree, text: str, profile: SiteProfile) -> tuple[int, int]:
+def teasers_in_text(tree, text: str, profile: SiteProfile, base: str) -> tuple[int, int]:
     """How many links to article-like pages have their headline inside ``text``, and their length.
 
     A text made of other articles' headlines is a listing's teasers, whatever
     element it came from.
     """
     found = set()
-    for link in tree.iter("a"):
-        href = link.get("href")
-        headline = clean_line(link.text_content())
+    for link in htmltree.anchors(tree, base):
+        headline = clean_line(link.text)
         # A link inside a sentence of the text is a reference, not a teaser's headline.
-        if href and len(headline) >= 8 and headline not in found and headline in text \
-                and profile.looks_like_article_url(urljoin("http://x/", href)) and htmltree.stands_alone(link):
+        if link.tag == "a" and link.href and len(headline) >= 8 and headline not in found and headline in text \
+                and profile.looks_like_article_url(urljoin("http://x/", link.href)) \
+                and htmltree.stands_alone(link.element):
             found.add(headline)
     return len(found), sum(len(headline) for headline in found)

@@ -96,7 +96,7 @@ def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article
     else:
         _extract_generic(article, tree, base, url, profile, page_layout())
     _find_section(article, tree, base, url, profile)
-    article.is_article, article.reason = classify(article, tree, page_layout, container is not None, profile)
+    article.is_article, article.reason = classify(article, tree, page_layout, container is not None, profile, base)
     return article
 
 
@@ -191,7 +191,8 @@ def _profile_date(container, profile: SiteProfile, container_layout) -> str | No
 def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     """Clean text of an article body: trafilatura's, or the plain block walk where trafilatura lost text."""
     walked = htmltree.block_text(body)
-    has_table = body.find(".//table") is not None  # trafilatura may run a table's cells together
+    if body.find(".//table") is not None:  # trafilatura may run a table's cells together: the walk it is
+        return _finish_text(walked, profile, title)
     # trafilatura reads (and changes) the copy as a tree, not serialized and parsed again.
     # fast: its fallback extractors are not run; the block walk is the fallback.
     document = lxml.html.Element("html")
@@ -205,7 +206,11 @@ def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     # paragraphs into one; the block walk keeps every block, so take it then.
     lost_text = len(clean_line(extracted)) < 0.9 * len(clean_line(walked))
     lost_lines = len(extracted.splitlines()) < 0.6 * len(walked.splitlines())
-    text = walked if lost_text or lost_lines or has_table else extracted
+    return _finish_text(walked if lost_text or lost_lines else extracted, profile, title)
+
+
+def _finish_text(text: str, profile: SiteProfile, title: str | None) -> str:
+    """Paragraphs, without lone date lines and navigation lines."""
     text = "\n\n".join(line for line in paragraphs(clean_text(text)) if not _is_date_line(line))
     return _drop_navigation_lines(text, profile, title)
 
@@ -356,8 +361,8 @@ def _find_section(article: Article, tree, base: str, page_url: str, profile: Sit
     parent = htmltree.parent_url(article.url)
     if parent and profile.section_url is not None and not profile.section_url.search(htmltree.path_of(parent)):
         parent = None
-    linked = {canonical_url(htmltree.absolute_url(base, a.get("href")), profile)
-              for a in tree.iter("a") if a.get("href")} if parent else set()
+    linked = {canonical_url(link.url, profile) for link in htmltree.anchors(tree, base)
+              if link.tag == "a" and link.href} if parent else set()
     # The page's own canonical URL (rel=canonical, when it points elsewhere) decides, whatever
     # section it was reached through; otherwise its parent listing, if the page links to it.
     moved = article.url != canonical_url(page_url, profile)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html as lxml_html
@@ -154,6 +156,42 @@ def absolute_url(base: str, href: str) -> str:
 def _absolute_url(base: str, href: str) -> str:
     url = urljoin(base, href)
     return url if SAFE_URL.match(url) else safe_url_string(url)
+
+
+class Anchor(NamedTuple):
+    """One link of a page, read once: several passes (link discovery, teasers, the section,
+    classification) each need its address and text."""
+
+    element: object
+    tag: str  # "a" or "area"
+    href: str  # as written, stripped
+    url: str  # absolute (against the page's base); "" when the href is empty
+    text: str  # its text, whitespace collapsed
+
+
+# Per parsed tree: (base, anchors). Weak keys: a table goes with its tree.
+_ANCHORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def anchors(tree, base: str) -> list[Anchor]:
+    """Every ``<a>`` and ``<area>`` with an ``href`` in ``tree``, in document order.
+
+    Built once per tree and base, then shared; the tree must not change meanwhile
+    (extraction works on copies when it removes anything).
+    """
+    cached = _ANCHORS.get(tree)
+    if cached is not None and cached[0] == base:
+        return cached[1]
+    table = []
+    for element in tree.iter("a", "area"):
+        href = element.get("href")
+        if href is None:
+            continue
+        href = href.strip()
+        table.append(Anchor(element, element.tag, href, absolute_url(base, href) if href else "",
+                            " ".join(element.text_content().split())))
+    _ANCHORS[tree] = (base, table)
+    return table
 
 
 def link_rel(tree, rel: str, base: str) -> str | None:
@@ -365,23 +403,21 @@ def link_by_text(tree, base: str, texts) -> str | None:
     """The absolute target of the first link whose text is one of ``texts`` (folded)."""
     if not texts:
         return None
-    for link in tree.iter("a"):
-        href = (link.get("href") or "").strip()
-        if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) \
-                and fold_text(link.text_content()) in texts:
-            return absolute_url(base, href)
+    for link in anchors(tree, base):
+        if link.tag == "a" and link.href and not link.href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) \
+                and fold_text(link.text) in texts:
+            return link.url
     return None
 
 
 def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | None:
     """The human name of ``target``: the text of a link to it that is not navigation wording."""
-    for link in tree.iter("a"):
-        href = (link.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#")):
+    for link in anchors(tree, base):
+        if link.tag != "a" or not link.href or link.href.startswith(("javascript:", "#")):
             continue
-        text = clean_line(link.text_content())
+        text = clean_line(link.text)
         if text and fold_text(text) not in profile.navigation_texts and len(text) < 80 \
-                and canonical_url(absolute_url(base, href), profile) == target:
+                and canonical_url(link.url, profile) == target:
             return text
     return None
 

@@ -112,7 +112,8 @@ DATE_PATTERN = re.compile(
     r"\d{4}-\d{2}-\d{2}" + _TIME
     + r"|\d{1,2}[./]\d{1,2}[./]\d{4}" + _TIME
     + r"|\d{1,2}\s+(?:" + _MONTH_WORDS + r")\.?,?\s+\d{4}" + _TIME
-    + r"|(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2},?\s+\d{4}" + _TIME
+    # A month name starts a word: the guard spares trying every month name at every letter.
+    + r"|(?<![^\W\d_])(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2},?\s+\d{4}" + _TIME
     + r")(?![\d])",
     re.IGNORECASE,
 )

@@ -54,6 +54,11 @@ class NewsPage:
             self.problem = "unparseable HTML"
 
     @cached_property
+    def base(self) -> str:
+        """The URL relative links resolve against (``<base href>``, else the page's)."""
+        return htmltree.base_url(self.tree, self.url)
+
+    @cached_property
     def article(self) -> Article:
         if self.tree is None:
             return Article(url=canonical_url(self.url, self.profile), reason=self.problem)
@@ -71,16 +76,14 @@ class NewsPage:
         """Every distinct followable link of the page, canonicalized, in document order."""
         if self.tree is None:
             return []
-        base = htmltree.base_url(self.tree, self.url)
         found: dict[str, PageLink] = {}
-        for element in self.tree.iter("a", "area"):
-            href = (element.get("href") or "").strip()
-            if not href or href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+        for anchor in htmltree.anchors(self.tree, self.base):
+            if not anchor.href or anchor.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
                 continue
-            url = canonical_url(htmltree.absolute_url(base, href), self.profile)
+            url = canonical_url(anchor.url, self.profile)
             if not url.startswith(("http://", "https://")):
                 continue
-            text = " ".join(element.text_content().split())
+            text, element = anchor.text, anchor.element
             known = found.get(url)
             if known is not None:
                 # A teaser links its picture and its headline: keep the headline.
@@ -106,15 +109,13 @@ class NewsPage:
         if self.tree is None:
             return {}
         headlines = {link.url: link.text for link in self.links if link.is_headline}
-        base = htmltree.base_url(self.tree, self.url)
         entries: dict[str, tuple[str, str | None]] = {}
-        for element in self.tree.iter("a"):
-            href = (element.get("href") or "").strip()
-            if not href or href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+        for anchor in htmltree.anchors(self.tree, self.base):
+            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
                 continue
-            url = canonical_url(htmltree.absolute_url(base, href), self.profile)
+            url = canonical_url(anchor.url, self.profile)
             if url in headlines and url not in entries:
-                entries[url] = (headlines[url], self._teaser_date(element, url))
+                entries[url] = (headlines[url], self._teaser_date(anchor.element, url))
         return entries
 
     def _teaser_date(self, link, url: str) -> str | None:

@@ -143,3 +143,17 @@ def test_document_links_absolute_encoded_and_never_a_crash():
     ]
     # No container found: the whole page counts, menus included.
     assert [d["url"] for d in document_links(tree, "http://h/", (".nothing",))][:1] == ["http://h/menu.pdf"]
+
+
+def test_a_pages_links_are_read_once_and_shared():
+    from archiver import htmltree
+
+    tree = htmltree.parse('<html><body><a href=" /news/a/ "> A <b>headline</b> </a><a>no href</a>'
+                          '<map><area href="http://other.example/x"></map><a href="">empty</a></body></html>')
+    table = htmltree.anchors(tree, "http://site.example/news/")
+    assert [(a.tag, a.href, a.url, a.text) for a in table] == [
+        ("a", "/news/a/", "http://site.example/news/a/", "A headline"),
+        ("area", "http://other.example/x", "http://other.example/x", ""),
+        ("a", "", "", "empty")]
+    assert htmltree.anchors(tree, "http://site.example/news/") is table  # built once per tree
+    assert htmltree.anchors(tree, "http://elsewhere.example/")[0].url == "http://elsewhere.example/news/a/"

@@ -1,6 +1,6 @@
 import pytest
 
-from archiver.normalize import canonical_url, clean_text, content_hash, paragraphs, parse_date
+from archiver.normalize import canonical_url, clean_text, content_hash, find_dates, paragraphs, parse_date
 from archiver.profiles import GENERIC, load_profile
 
 CSTO = load_profile("csto")
@@ -68,3 +68,10 @@ def test_content_hash_changes_with_content_only():
     assert content_hash("a", "b") == content_hash("a", "b")
     assert content_hash("a", "b") != content_hash("a", "c")
     assert content_hash("ab", "") != content_hash("a", "b")
+
+
+def test_find_dates_in_running_text():
+    text = ("Published 03.07.2020, updated 2020-07-04 10:15. On January 5, 2021 and on 12 февраля 2020 г. "
+            "the council met; on Mayor 12, 2020 and xJanuary 5, 2021 nothing is a date.")
+    assert find_dates(text) == ["03.07.2020", "2020-07-04 10:15", "January 5, 2021", "12 февраля 2020"]
+    assert find_dates("") == [] and find_dates("1203.07.2020") == []
