@@ -85,7 +85,14 @@ def first_match(tree, selectors) -> object | None:
 
 
 def unique_match(tree, selectors) -> object | None:
-    """The element of the first selector that matches exactly once (several is ambiguous)."""
+    """The element of the first selector that matches exactly once (several is ambiguous).
+
+    Remembered per tree (extraction and document listing both ask for the article's container).
+    """
+    return _per_tree(tree, ("unique_match", tuple(selectors)), lambda: _unique_match(tree, selectors))
+
+
+def _unique_match(tree, selectors) -> object | None:
     for css in selectors:
         found = select(tree, css)
         if len(found) == 1:
@@ -169,19 +176,15 @@ class Anchor(NamedTuple):
     text: str  # its text, whitespace collapsed
 
 
-# Per parsed tree: (base, anchors). Weak keys: a table goes with its tree.
-_ANCHORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def anchors(tree, base: str) -> list[Anchor]:
     """Every ``<a>`` and ``<area>`` with an ``href`` in ``tree``, in document order.
 
-    Built once per tree and base, then shared; the tree must not change meanwhile
-    (extraction works on copies when it removes anything).
+    Built once per tree and base, then shared (see :func:`_per_tree`).
     """
-    cached = _ANCHORS.get(tree)
-    if cached is not None and cached[0] == base:
-        return cached[1]
+    return _per_tree(tree, ("anchors", base), lambda: _anchors(tree, base))
+
+
+def _anchors(tree, base: str) -> list[Anchor]:
     table = []
     for element in tree.iter("a", "area"):
         href = element.get("href")
@@ -190,8 +193,22 @@ def anchors(tree, base: str) -> list[Anchor]:
         href = href.strip()
         table.append(Anchor(element, element.tag, href, absolute_url(base, href) if href else "",
                             " ".join(element.text_content().split())))
-    _ANCHORS[tree] = (base, table)
     return table
+
+
+# Facts computed once per parsed tree. Weak keys: they go with their tree.
+_FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _per_tree(tree, key: tuple, compute):
+    """``compute()``, remembered for ``tree`` under ``key``. The tree must not change meanwhile:
+    extraction never changes a page's tree (it works on copies when it removes anything)."""
+    facts = _FACTS.get(tree)
+    if facts is None:
+        facts = _FACTS[tree] = {}
+    if key not in facts:
+        facts[key] = compute()
+    return facts[key]
 
 
 def link_rel(tree, rel: str, base: str) -> str | None:

@@ -56,7 +56,7 @@ SAFE_URL = re.compile(_HOST_PORT + r"(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})*(?:\?
 
 
 @lru_cache(maxsize=1 << 14)  # pages repeat the same menus and sidebars: most links were seen before
-def _canonical_url(url: str, rules: tuple) -> str:
+def _canonical_url(url: str, rules: int) -> str:
     profile = _RULES[rules]
     url = url.strip()
     if not PLAIN_URL.match(url) or "/." in url:

@@ -17,8 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROFILE_DIR = Path(__file__).parent
-# URL rules -> a profile holding them (see SiteProfile.url_rules), for cached canonicalization.
-_RULES: dict[tuple, "SiteProfile"] = {}
+# URL rules -> a small key, and key -> a profile holding them (see SiteProfile.url_rules).
+_RULE_KEYS: dict[tuple, int] = {}
+_RULES: dict[int, "SiteProfile"] = {}
 
 
 def _compile(patterns) -> tuple[re.Pattern, ...]:
@@ -58,11 +59,13 @@ class SiteProfile:
     boilerplate_texts: frozenset[str] = frozenset()
 
     @cached_property
-    def url_rules(self) -> tuple:
-        """The (hashable) part of the profile that canonical URLs depend on."""
+    def url_rules(self) -> int:
+        """A key for the part of the profile that canonical URLs depend on, for their cache.
+        A small int: hashing the rules themselves (compiled patterns) cost more than the lookup."""
         rules = (self.pagination_params, self.drop_params, self.add_trailing_slash, self.directory_index)
-        _RULES.setdefault(rules, self)
-        return rules
+        key = _RULE_KEYS.setdefault(rules, len(_RULE_KEYS))
+        _RULES.setdefault(key, self)
+        return key
 
     @cached_property
     def navigation_texts(self) -> frozenset[str]:
