@@ -51,6 +51,9 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
 _HOST_PORT = r"^https?://[a-z0-9.-]+(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?"
 # ... no query, no fragment: canonicalize_url(safe_url_string(url)) is the URL itself.
 PLAIN_URL = re.compile(_HOST_PORT + r"(?:/[A-Za-z0-9._~/-]*)?$")
+# ... a plain path and a query of unreserved characters and percent-escapes: w3lib would leave the
+# path as it is, and its query normalization is redone below anyway (parsed, sorted, encoded again).
+PLAIN_PATH_QUERY_URL = re.compile(_HOST_PORT + r"(?:/[A-Za-z0-9._~/-]*)?\?(?:[A-Za-z0-9._~=&+-]|%[0-9A-Fa-f]{2})*$")
 # ... upper-case percent-escapes and a plain query allowed: safe_url_string(url) is the URL itself.
 SAFE_URL = re.compile(_HOST_PORT + r"(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})*(?:\?[A-Za-z0-9._~=&-]+)?)?$")
 
@@ -59,9 +62,10 @@ SAFE_URL = re.compile(_HOST_PORT + r"(?:/(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})*(?:\?
 def _canonical_url(url: str, rules: int) -> str:
     profile = _RULES[rules]
     url = url.strip()
-    if not PLAIN_URL.match(url) or "/." in url:
-        # w3lib's percent-encoding, IDNA, query sorting and dot segments; a plain URL
-        # (most links) has nothing for them to change, and they cost most of the time here.
+    if not (PLAIN_URL.match(url) or PLAIN_PATH_QUERY_URL.match(url)) or "/." in url:
+        # w3lib's percent-encoding, IDNA, query sorting and dot segments; a plain URL (most
+        # links, and share buttons' long queries) has nothing for them to change, and they
+        # cost most of the time here.
         url = canonicalize_url(safe_url_string(url), keep_fragments=False)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -75,3 +75,22 @@ def test_find_dates_in_running_text():
             "the council met; on Mayor 12, 2020 and xJanuary 5, 2021 nothing is a date.")
     assert find_dates(text) == ["03.07.2020", "2020-07-04 10:15", "January 5, 2021", "12 февраля 2020"]
     assert find_dates("") == [] and find_dates("1203.07.2020") == []
+
+
+@pytest.mark.parametrize("url", [
+    "https://vk.com/share.php?url=http%3A%2F%2Fen.odkb-csto.org%2Fnews%2Fnews_odkb%2Fa-b%2F",
+    "https://example.com/a/b?z=1&a=%d0%bf+x&utm_source=feed&PAGEN_1=1",
+    "http://example.com:8080/x.pdf?b=&a=%7E",
+])
+def test_urls_with_plain_queries_skip_w3lib_with_the_same_result(url, monkeypatch):
+    import re
+
+    from archiver import normalize
+
+    profile = load_profile("csto")
+    fast = canonical_url(url, profile)
+    assert normalize.PLAIN_PATH_QUERY_URL.match(url)
+    monkeypatch.setattr(normalize, "PLAIN_PATH_QUERY_URL", re.compile(r"(?!)"))  # w3lib's path for all
+    normalize._canonical_url.cache_clear()
+    assert canonical_url(url, profile) == fast
+    normalize._canonical_url.cache_clear()
