@@ -184,16 +184,15 @@ def _iso(value: datetime, with_time: bool) -> str | None:
 # Characters that are invisible, or control characters: str.split() does not drop them.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
+_INVISIBLE_OR_CONTROL = re.compile(f"{_INVISIBLE.pattern}|{_CONTROL.pattern}")
 
 
 def clean_line(text: str) -> str:
     """One line of text: NFC, no invisible or control characters, single spaces (NBSP included)."""
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(" ", text)
+    if _INVISIBLE_OR_CONTROL.search(text):  # rare: one search for both
+        text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     return " ".join(text.split())  # split() breaks on every Unicode space: NBSP, thin, figure...
 
 

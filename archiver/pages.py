@@ -77,6 +77,7 @@ class NewsPage:
         if self.tree is None:
             return []
         found: dict[str, PageLink] = {}
+        pager_blocks: dict = {}
         for anchor in htmltree.anchors(self.tree, self.base):
             if not anchor.href or anchor.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
                 continue
@@ -93,7 +94,7 @@ class NewsPage:
             found[url] = PageLink(
                 url=url,
                 text=text,
-                is_pagination=self.is_pagination_url(url) or in_pager(element),
+                is_pagination=self.is_pagination_url(url) or in_pager(element, marked=pager_blocks),
                 looks_like_article=self.profile.looks_like_article_url(url),
             )
         return list(found.values())
@@ -195,16 +196,23 @@ def listing_root(url: str, profile: SiteProfile) -> str:
 PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links", re.IGNORECASE)
 
 
-def in_pager(element, levels: int = 4) -> bool:
-    """A link of a pager block ("1 2 3 Next"), or one marked ``rel=next``/``prev``."""
+def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
+    """A link of a pager block ("1 2 3 Next"), or one marked ``rel=next``/``prev``.
+
+    ``marked`` remembers each block's verdict across the links of one page (they share blocks).
+    """
     if (element.get("rel") or "").lower() in ("next", "prev", "previous"):
         return True
+    marked = {} if marked is None else marked
     node = element
     for _ in range(levels):
         node = node.getparent()
         if node is None:
             return False
-        if PAGER_MARKS.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+        verdict = marked.get(node)
+        if verdict is None:
+            verdict = marked[node] = bool(PAGER_MARKS.search(f"{node.get('class') or ''} {node.get('id') or ''}"))
+        if verdict:
             return True
     return False
 
