@@ -1,0 +1,84 @@
+"""The cost of extraction alone, per page: this project's page object against trafilatura, on the same pages.
+
+    python benchmarks/extraction.py                       # 200 articles a language, classic replica
+    python benchmarks/extraction.py --flavour variant --profile
+
+Serves a replica in-process, fetches its listings and articles once, then times, over the same pages and
+in this one process (no Scrapy, no storage): ``archiver.pages.summarize`` (what a worker does per page:
+parse, article, links, teasers, documents) and ``trafilatura.extract`` alone (bench.py's extraction bound).
+Each is timed ``--repeat`` times and the fastest pass is reported. ``--profile`` adds cProfile's top
+functions for ``summarize``. Timings on a shared machine vary; for a count that does not, run one pass
+under ``valgrind --tool=callgrind`` and compare instructions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+import urllib.request
+
+from archiver.pages import summarize
+from archiver.profiles import load_profile
+from archiver.replica import ReplicaSite, serve_replica
+
+SECTIONS = ("news_odkb", "news_secretariat", "parliamentary_assembly", "military_cooperation")
+
+
+def fetch_pages(articles_per_language: int, flavour: str) -> list[tuple[str, bytes]]:
+    """(url, body) of the replica's article pages and of the first listing pages of each section."""
+    site = ReplicaSite(articles_per_language, seed=1, flavour=flavour)
+    with serve_replica(site, port=0, slow_seconds=0, huge_page_bytes=200_000) as server:
+        urls = [record["url"] for record in site.ground_truth(server.base_urls)]
+        for base in server.base_urls.values():
+            urls += [f"{base}/news/"] + [f"{base}/news/{section}/?PAGEN_1={n}" for section in SECTIONS
+                                         for n in (1, 2, 3)]
+        pages = []
+        for url in urls:
+            try:
+                pages.append((url, urllib.request.urlopen(url, timeout=30).read()))
+            except OSError:  # the replica's broken pages answer errors: not pages to extract
+                continue
+    return pages
+
+
+def fastest(function, pages, repeat: int) -> float:
+    """Seconds of the fastest pass of ``function(url, body)`` over all pages."""
+    passes = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for url, body in pages:
+            function(url, body)
+        passes.append(time.perf_counter() - started)
+    return min(passes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=200, help="articles per language (default: 200)")
+    parser.add_argument("--flavour", choices=("classic", "variant"), default="classic")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions")
+    arguments = parser.parse_args()
+    import trafilatura
+
+    pages = fetch_pages(arguments.articles, arguments.flavour)
+    profile = load_profile("csto")
+    ours = fastest(lambda url, body: summarize(url, body, profile), pages, arguments.repeat)
+    alone = fastest(lambda url, body: trafilatura.extract(body.decode("utf-8", "replace")), pages,
+                    arguments.repeat)
+    print(f"{len(pages)} pages ({arguments.flavour} replica), fastest of {arguments.repeat} passes")
+    print(f"summarize (this project):  {ours / len(pages) * 1000:.2f} ms/page")
+    print(f"trafilatura.extract alone: {alone / len(pages) * 1000:.2f} ms/page")
+    print(f"ratio: {ours / alone:.2f}")
+    if arguments.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [summarize(url, body, profile) for url, body in pages])
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
