@@ -421,8 +421,8 @@ def link_by_text(tree, base: str, texts) -> str | None:
     if not texts:
         return None
     for link in anchors(tree, base):
-        if link.tag == "a" and link.href and not link.href.lower().startswith(("javascript:", "mailto:", "tel:", "#")) \
-                and fold_text(link.text) in texts:
+        if link.tag == "a" and link.href and fold_text(link.text) in texts \
+                and not link.href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
             return link.url
     return None
 

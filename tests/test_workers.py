@@ -151,3 +151,15 @@ def test_closing_cancels_the_pages_still_waiting_for_a_worker(replica_pages):
     cancelled = [result for result in results if isinstance(result, asyncio.CancelledError)]
     assert cancelled, "no page was waiting when the extractor closed"
     assert all(isinstance(result, (asyncio.CancelledError, PageSummary)) for result in results), results
+
+
+def test_a_settled_process_hides_what_it_loaded_from_the_collector_and_collects_young_objects_less_often():
+    import subprocess
+    import sys
+
+    probe = ("import gc; from archiver.workers import COLLECTOR_THRESHOLDS, settle_collector; "
+             "before = gc.get_threshold(); settle_collector(); "
+             "print(before != COLLECTOR_THRESHOLDS, gc.get_threshold() == COLLECTOR_THRESHOLDS, "
+             "gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True"]
