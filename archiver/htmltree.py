@@ -21,11 +21,12 @@ BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", 
               "footer", "address", "center", "main", "form", "hr", "tbody", "thead"}
 CHROME_TAGS = ("nav", "aside", "footer", "header", "script", "style", "noscript", "form", "iframe")
 # Class or id tokens of page furniture. Whole tokens only: "news-detail__header" is not chrome.
+# Matched against lower-cased tokens: without IGNORECASE the regex engine can skip ahead to the
+# letters the pattern starts with (2 x faster; 10 x on long strings, see images.IMAGE_NOISE).
 CHROME_TOKENS = re.compile(
     r"^((site|page|main|top|bottom)[-_])?(header|footer|sidebar|side-bar|menu|navbar|nav|navigation|"
     r"breadcrumbs?|share|social|banner|related|widget|comments?)$|sidebar|breadcrumb|footer|"
     r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav|bx-pag",
-    re.IGNORECASE,
 )
 BINARY_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -348,7 +349,7 @@ def is_chrome(node) -> bool:
         return False
     if node.tag.lower() in CHROME_TAGS:
         return True
-    tokens = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}".split()
+    tokens = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}".lower().split()
     return any(CHROME_TOKENS.search(token) for token in tokens)
 
 

@@ -193,7 +193,7 @@ def listing_root(url: str, profile: SiteProfile) -> str:
     return canonical_url(parts._replace(query="&".join(f"{k}={v}" for k, v in query)).geturl(), profile)
 
 
-PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links", re.IGNORECASE)
+PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links")  # on lower-cased marks
 
 
 def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
@@ -211,7 +211,8 @@ def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
             return False
         verdict = marked.get(node)
         if verdict is None:
-            verdict = marked[node] = bool(PAGER_MARKS.search(f"{node.get('class') or ''} {node.get('id') or ''}"))
+            marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+            verdict = marked[node] = bool(PAGER_MARKS.search(marks))
         if verdict:
             return True
     return False

@@ -157,3 +157,17 @@ def test_a_pages_links_are_read_once_and_shared():
         ("a", "", "", "empty")]
     assert htmltree.anchors(tree, "http://site.example/news/") is table  # built once per tree
     assert htmltree.anchors(tree, "http://elsewhere.example/")[0].url == "http://elsewhere.example/news/a/"
+
+
+def test_furniture_marks_match_whatever_their_case():
+    from archiver import htmltree
+    from archiver.images import collect_images
+    from archiver.pages import in_pager
+
+    tree = htmltree.parse('<html><body><div class="Main-Footer" id="x">f</div><div class="Article">a</div>'
+                          '<p><img src="/i/Site-LOGO.PNG" width="300" height="200"><img src="/i/Photo.JPG"></p>'
+                          '<div class="BX-Pagination"><a href="?PAGEN_1=2">2</a></div></body></html>')
+    footer, article = htmltree.select(tree, "div")[:2]
+    assert htmltree.is_chrome(footer) and not htmltree.is_chrome(article)
+    assert [image.src for image in collect_images(tree, "http://site.example/")] == ["http://site.example/i/Photo.JPG"]
+    assert in_pager(next(tree.iter("a")))
