@@ -15,8 +15,9 @@ served on loopback by its own process, and measured:
 
 AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback. Media
 downloads are off too (requests per article count pages only); WARC capture is on, as by default.
-Each measure is taken ``--repeat`` times (the one-core and all-cores crawls alternating) and the
-fastest run is reported, as timeit does: on a shared machine the slower runs measure the neighbours.
+Each measure is taken ``--repeat`` times, in rounds that take every measure once (the one-core crawl,
+the all-cores crawl, bare Scrapy, trafilatura alone), and the fastest run of each is reported, as timeit
+does: on a shared machine the slower runs measure the neighbours, and a slow phase hits all four alike.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -165,40 +166,44 @@ def bare_scrapy(seeds, urls_file: Path) -> dict:
     return result
 
 
-def extraction_alone(urls: list[str], repeat: int) -> dict:
-    """trafilatura over the same pages, in one process (fetching is not timed); the fastest pass."""
+def fetch_pages(urls: list[str]) -> list[str]:
+    return [urllib.request.urlopen(url, timeout=30).read().decode("utf-8", "replace") for url in urls]
+
+
+def extraction_alone(pages: list[str]) -> dict:
+    """One pass of trafilatura over the same pages, in this process (fetching is not timed)."""
     import trafilatura
 
-    pages = [urllib.request.urlopen(url, timeout=30).read().decode("utf-8", "replace") for url in urls]
-    passes = []
-    for _ in range(repeat):
-        started = time.monotonic()
-        for html in pages:
-            trafilatura.extract(html)
-        passes.append(time.monotonic() - started)
-    return {"seconds": min(passes), "pages": len(pages)}
+    started = time.monotonic()
+    for html in pages:
+        trafilatura.extract(html)
+    return {"seconds": time.monotonic() - started, "pages": len(pages)}
 
 
 def bench(size: int, workdir: Path, repeat: int) -> dict:
     server, seeds = serve_replica(size // 2)
     try:
-        # One-core and all-cores runs alternate, so a slow phase of the machine hits both alike.
-        ones, everys = [], []
+        # Each round takes every measure once (the crawl on one core, on all cores, then the two bounds over
+        # the pages the first all-cores crawl fetched): a slow phase of the machine hits all four alike.
+        ones, everys, bares, alones = [], [], [], []
+        urls_file, pages = workdir / f"urls-{size}.txt", None
         for n in range(repeat):
             ones.append(crawl(seeds, workdir / f"one-{size}-{n}.db", ["EXTRACTION_PROCESSES=0"], one_core=True))
             discard(workdir / f"one-{size}-{n}.db")
-            everys.append(crawl(seeds, workdir / f"all-{size}-{n}.db", ["EXTRACTION_PROCESSES=auto"]))
+            db = workdir / f"all-{size}-{n}.db"
+            everys.append(crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"]))
+            if pages is None:
+                urls = fetched_urls(db)
+                urls_file.write_text("\n".join(urls))
+                pages = fetch_pages(urls)
             if n < repeat - 1:
-                discard(workdir / f"all-{size}-{n}.db")
-        one, every = fastest(ones), fastest(everys)
+                discard(db)
+            bares.append(bare_scrapy(seeds, urls_file))
+            alones.append(extraction_alone(pages))
+        one, every, bare, alone = fastest(ones), fastest(everys), fastest(bares), fastest(alones)
         dbn = workdir / f"all-{size}-{repeat - 1}.db"
         again = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
         additions = recrawl_after_additions(size, workdir)
-        urls = fetched_urls(dbn)
-        urls_file = workdir / f"urls-{size}.txt"
-        urls_file.write_text("\n".join(urls))
-        bare = fastest([bare_scrapy(seeds, urls_file) for _ in range(repeat)])
-        alone = extraction_alone(urls, repeat)
     finally:
         server.kill()
         server.wait()
@@ -227,7 +232,9 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
                     "pipeline_1core": round(one["seconds"], 1), "pipeline_all": round(every["seconds"], 1),
                     "recrawl": round(again["seconds"], 1),
                     "pipeline_1core_every_run": [round(run["seconds"], 1) for run in ones],
-                    "pipeline_all_every_run": [round(run["seconds"], 1) for run in everys]},
+                    "pipeline_all_every_run": [round(run["seconds"], 1) for run in everys],
+                    "bare_every_run": [round(run["seconds"], 1) for run in bares],
+                    "extraction_every_run": [round(run["seconds"], 1) for run in alones]},
     }
 
 
