@@ -13,7 +13,9 @@ from w3lib.url import safe_url_string
 from . import htmltree
 from .normalize import clean_line
 
-DOCUMENT_EXTENSIONS = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub)$", re.IGNORECASE)
+# Documents an article links to, archived with it (and never crawled as pages: see pages.NON_PAGE_EXTENSIONS).
+DOCUMENT_TYPES = r"pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub"
+DOCUMENT_EXTENSIONS = re.compile(rf"\.({DOCUMENT_TYPES})$", re.IGNORECASE)
 # Where an article's documents are looked for when the profile names no container.
 DOCUMENT_SCOPES = (".news-detail", "article", "main")
 # Caption blocks are kept with the images (``images.caption``), then removed from the text.

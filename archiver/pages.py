@@ -14,13 +14,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import htmltree
 from .extract import Article, body_problem, decode_html, extract_from_tree
-from .images import document_links
+from .images import DOCUMENT_TYPES, document_links
 from .normalize import canonical_url, find_dates, parse_date
 from .profiles import SiteProfile, load_profile
 
 # Documents and media that are never crawled as pages.
 NON_PAGE_EXTENSIONS = re.compile(
-    r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
+    rf"\.({DOCUMENT_TYPES}|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
     r"jpe?g|png|gif|bmp|tiff?|webp|svg|ico|heic|mp3|wav|ogg|flac|m4a|mp4|avi|mov|wmv|mkv|webm|flv|swf|"
     r"css|js|woff2?|ttf|eot)$",
     re.IGNORECASE,

@@ -171,3 +171,16 @@ def test_furniture_marks_match_whatever_their_case():
     assert htmltree.is_chrome(footer) and not htmltree.is_chrome(article)
     assert [image.src for image in collect_images(tree, "http://site.example/")] == ["http://site.example/i/Photo.JPG"]
     assert in_pager(next(tree.iter("a")))
+
+
+def test_documents_an_article_links_to_are_never_crawled_as_pages():
+    from archiver import htmltree
+    from archiver.images import document_links
+    from archiver.pages import is_document_url
+
+    types = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "djvu", "EPUB"]
+    tree = htmltree.parse("<html><body>" + "".join(f'<a href="/files/f.{t}">{t}</a>' for t in types)
+                          + "</body></html>")
+    documents = document_links(tree, "http://site.example/news/a/")
+    assert [d["text"] for d in documents] == types
+    assert all(is_document_url(d["url"]) for d in documents)
