@@ -2,7 +2,10 @@
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from archiver import PROJECT_URL, __version__
+from archiver import consoles as _consoles
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["archiver.spiders"]
@@ -82,12 +85,18 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
-EXTENSIONS = {
-    "archiver.runs.ArchiveRun": 100,
-}
 # No console servers in a crawl that cron starts: the telnet console and Scrapy's remote
 # control (which runs Python code sent over HTTP) listen on ports and cost start-up time.
-# Turn them on for one run with -s TELNETCONSOLE_ENABLED=1 or -s REMOTE_CONTROL_ENABLED=1.
+# Turn them on for one run with -s TELNETCONSOLE_ENABLED=1 or -s REMOTE_CONTROL_ENABLED=1:
+# ConsoleServers then loads them. Scrapy imports every extension it lists, off or not (the
+# remote control brings aiohttp, a sixth of a second of every start), and loads each key of
+# EXTENSIONS even to disable it; so the base list is Scrapy's own without the two consoles.
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if path not in _consoles.CONSOLES.values()}
+EXTENSIONS = {
+    "archiver.runs.ArchiveRun": 100,
+    "archiver.consoles.ConsoleServers": 0,
+}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Our `scrapy crawl` returns the run's exit code (see archiver/commands/crawl.py).
