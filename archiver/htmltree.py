@@ -440,10 +440,15 @@ def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | No
     return None
 
 
+# Compiled once: a path given as a string to .xpath() is compiled again at every call.
+JSON_LD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]/text()')
+MICRODATA_TYPES = etree.XPath("//@itemtype")
+
+
 def json_ld(tree) -> list[dict]:
     """The JSON-LD objects a page declares (malformed blocks are skipped)."""
     objects = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+    for script in JSON_LD_SCRIPTS(tree):
         try:
             data = json.loads(script)
         except ValueError:
@@ -460,6 +465,6 @@ def structured_type(tree) -> set[str]:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
                 types.add(item.lower())
-    for itemtype in tree.xpath("//@itemtype"):
+    for itemtype in MICRODATA_TYPES(tree):
         types.add(itemtype.rstrip("/").rsplit("/", 1)[-1].lower())
     return types
