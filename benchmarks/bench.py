@@ -19,7 +19,8 @@ Each measure is taken ``--repeat`` times, in rounds that take every measure once
 the all-cores crawl, bare Scrapy, trafilatura alone), and the fastest run of each is reported, as timeit
 does: on a shared machine the slower runs measure the neighbours, and a slow phase hits all four alike. The
 one-core share and the speed-up are also given from the median run of each measure, which one fast run
-cannot decide.
+cannot decide, and as the median of each round's own ratios, from which the machine's drift between rounds
+cancels out.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -215,6 +216,10 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     # The same two ratios from the median run of each measure: one fast run cannot decide them.
     median = lambda runs: statistics.median(map(rate, runs))  # noqa: E731
     median_one = median(ones)
+    # And from each round's own measures, taken minutes apart at most: the drift of the machine between
+    # rounds cancels out of these ratios.
+    round_shares = [rate(o) / min(rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
+    round_speedups = [rate(e) / rate(o) for o, e in zip(ones, everys)]
     return {
         "articles": size,
         "bare_scrapy_pages_per_s": round(rate(bare), 1),
@@ -225,6 +230,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "all_cores_speedup": round(rate(every) / rate(one), 2),
         "pipeline_1core_share_of_slower_bound_median": round(median_one / min(median(bares), median(alones)), 2),
         "all_cores_speedup_median": round(median(everys) / median_one, 2),
+        "pipeline_1core_share_of_slower_bound_per_round_median": round(statistics.median(round_shares), 2),
+        "all_cores_speedup_per_round_median": round(statistics.median(round_speedups), 2),
         "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
@@ -243,6 +250,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
                     "pipeline_all_every_run": [round(run["seconds"], 1) for run in everys],
                     "bare_every_run": [round(run["seconds"], 1) for run in bares],
                     "extraction_every_run": [round(run["seconds"], 1) for run in alones]},
+        "per_round": {"pipeline_1core_share_of_slower_bound": [round(share, 2) for share in round_shares],
+                      "all_cores_speedup": [round(speedup, 2) for speedup in round_speedups]},
     }
 
 
@@ -302,7 +311,7 @@ def main() -> int:
 
 
 def table(results: list[dict]) -> str:
-    keys = [key for key in results[0] if key != "seconds"]
+    keys = [key for key in results[0] if key not in ("seconds", "per_round")]
     width = max(map(len, keys))
     lines = [f"{'':{width}}  " + "  ".join(f"{r['articles']:>10}" for r in results)]
     for key in keys[1:]:
