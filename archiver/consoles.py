@@ -42,5 +42,5 @@ class ConsoleServers:
             except NotConfigured as why:
                 logger.warning("%s is on, but %s cannot run: %s", setting, path.rsplit(".", 1)[-1], why)
         if not servers:
-            raise NotConfigured("no console server is turned on")
+            raise NotConfigured  # without a message: Scrapy would log it as a warning on every run
         return cls(servers)

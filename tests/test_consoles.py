@@ -24,6 +24,7 @@ def test_consoles_off_are_never_imported(tmp_path):
     assert "scrapy.extensions.remote_control" not in imported
     assert "scrapy.extensions.telnet" not in imported
     assert "aiohttp" not in imported
+    assert "ConsoleServers" not in done.stderr  # and a run without them says nothing of them
 
 
 def test_console_turned_on_for_one_run(crawl, tmp_path):
