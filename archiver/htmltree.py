@@ -19,6 +19,9 @@ from .profiles import SiteProfile, fold_text
 BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "tr",
               "td", "th", "pre", "figure", "figcaption", "section", "article", "dd", "dt", "dl", "header",
               "footer", "address", "center", "main", "form", "hr", "tbody", "thead"}
+# Hrefs that lead to no page (scripts, other protocols, the page itself): lower-cased prefixes.
+UNFOLLOWABLE_SCHEMES = ("javascript:", "mailto:", "tel:", "sms:", "callto:", "skype:", "whatsapp:", "viber:",
+                        "data:", "ftp:", "file:", "#")
 CHROME_TAGS = ("nav", "aside", "footer", "header", "script", "style", "noscript", "form", "iframe")
 # Class or id tokens of page furniture. Whole tokens only: "news-detail__header" is not chrome.
 # Matched against lower-cased tokens: without IGNORECASE the regex engine can skip ahead to the
@@ -423,7 +426,7 @@ def link_by_text(tree, base: str, texts) -> str | None:
         return None
     for link in anchors(tree, base):
         if link.tag == "a" and link.href and fold_text(link.text) in texts \
-                and not link.href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+                and not link.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
             return link.url
     return None
 
@@ -431,7 +434,7 @@ def link_by_text(tree, base: str, texts) -> str | None:
 def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | None:
     """The human name of ``target``: the text of a link to it that is not navigation wording."""
     for link in anchors(tree, base):
-        if link.tag != "a" or not link.href or link.href.startswith(("javascript:", "#")):
+        if link.tag != "a" or not link.href or link.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
             continue
         text = clean_line(link.text)
         if text and fold_text(text) not in profile.navigation_texts and len(text) < 80 \

@@ -137,7 +137,7 @@ class TextIndex:
         if link not in self._targets:
             href = (link.get("href") or "").strip()
             url = None
-            if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+            if href and not href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
                 url = canonical_url(htmltree.absolute_url(self.base, href), self.profile)
                 url = url if htmltree.same_host(url, self.page_url) else None
             self._targets[link] = url

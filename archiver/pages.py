@@ -25,8 +25,6 @@ NON_PAGE_EXTENSIONS = re.compile(
     r"css|js|woff2?|ttf|eot)$",
     re.IGNORECASE,
 )
-UNFOLLOWABLE_SCHEMES = ("javascript:", "mailto:", "tel:", "sms:", "callto:", "skype:", "whatsapp:", "viber:",
-                        "data:", "ftp:", "file:", "#")
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class NewsPage:
         found: dict[str, PageLink] = {}
         pager_blocks: dict = {}
         for anchor in htmltree.anchors(self.tree, self.base):
-            if not anchor.href or anchor.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+            if not anchor.href or anchor.href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
                 continue
             url = canonical_url(anchor.url, self.profile)
             if not url.startswith(("http://", "https://")):
@@ -112,7 +110,7 @@ class NewsPage:
         headlines = {link.url: link.text for link in self.links if link.is_headline}
         entries: dict[str, tuple[str, str | None]] = {}
         for anchor in htmltree.anchors(self.tree, self.base):
-            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
                 continue
             url = canonical_url(anchor.url, self.profile)
             if url in headlines and url not in entries:
