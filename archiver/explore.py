@@ -226,12 +226,14 @@ def update_stems(db: sqlite_utils.Database) -> int:
     return len(stale)
 
 
-def _image_names(db: sqlite_utils.Database) -> dict[int, set[str]]:
+def _image_names(db: sqlite_utils.Database, wanted: set[int]) -> dict[int, set[str]]:
+    """The image file names (decoded, lower-cased) of the ``wanted`` articles."""
     names: dict[int, set[str]] = defaultdict(set)
     for article_id, src in db.execute("SELECT article_id, src FROM images"):
-        name = unquote(urlsplit(src or "").path.rsplit("/", 1)[-1]).lower()
-        if name:
-            names[article_id].add(name)
+        if article_id in wanted:
+            name = unquote(urlsplit(src or "").path.rsplit("/", 1)[-1]).lower()
+            if name:
+                names[article_id].add(name)
     return names
 
 
@@ -270,10 +272,11 @@ def find_translations(db: sqlite_utils.Database) -> list[tuple[int, int, str]]:
     pair_up({key: ids for key, ids in by_path.items() if len(ids) > 1 and len(hosts[key]) > 1}, "same path")
 
     by_date_image = defaultdict(set)
-    for id_, names in _image_names(db).items():
-        if id_ in articles and id_ not in paired and articles[id_][2]:
-            for name in names:
-                by_date_image[(articles[id_][2][:10], name)].add(id_)
+    # Only articles left unpaired, with a date, need their images' names (none when every path matched).
+    unpaired = {id_ for id_, (_, _, published) in articles.items() if id_ not in paired and published}
+    for id_, names in _image_names(db, unpaired).items():
+        for name in names:
+            by_date_image[(articles[id_][2][:10], name)].add(id_)
     candidates: dict[int, set[int]] = defaultdict(set)
     for ids in by_date_image.values():
         for a in ids:
@@ -290,17 +293,25 @@ def find_translations(db: sqlite_utils.Database) -> list[tuple[int, int, str]]:
 
 
 def update_translations(db: sqlite_utils.Database) -> int:
-    pairs = find_translations(db)
+    """Bring ``translations`` in line with :func:`find_translations`; returns the number of links.
+
+    Only the links that changed are written: an unchanged archive's refresh writes nothing here.
+    """
     language = dict(db.execute("SELECT id, language FROM articles"))
-    rows = []
-    for a, b, method in pairs:
-        rows.append({"article_id": a, "translation_id": b, "language": language[b], "method": method})
-        rows.append({"article_id": b, "translation_id": a, "language": language[a], "method": method})
-    with db.atomic():
-        db.execute("DELETE FROM translations")
-        if rows:
-            db["translations"].insert_all(rows)
-    return len(rows)
+    wanted = set()
+    for a, b, method in find_translations(db):
+        wanted.add((a, b, language[b], method))
+        wanted.add((b, a, language[a], method))
+    stored = set(db.execute("SELECT article_id, translation_id, language, method FROM translations"))
+    gone, new = stored - wanted, wanted - stored
+    if gone or new:
+        with db.atomic():
+            db.conn.executemany("DELETE FROM translations WHERE article_id = ? AND translation_id = ?",
+                                [(a, b) for a, b, _, _ in gone])
+            db["translations"].insert_all(
+                {"article_id": a, "translation_id": b, "language": lang, "method": method}
+                for a, b, lang, method in sorted(new))
+    return len(wanted)
 
 
 def refresh_quietly(db, path) -> dict | None:

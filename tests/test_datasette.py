@@ -69,6 +69,22 @@ def test_refresh_is_incremental(archive_dir):
     assert again["stemmed"] == 0 and again["translations"] == archive_dir.report["translations"]
 
 
+def test_translations_are_rewritten_only_where_they_changed(archive_dir, tmp_path):
+    path = copy_archive(archive_dir.path, tmp_path)
+    with sqlite3.connect(path) as conn:
+        links = set(conn.execute("SELECT * FROM translations"))
+        explore.update_translations(explore.sqlite_utils.Database(conn))
+        assert conn.total_changes == 0  # an unchanged archive: nothing deleted, nothing inserted
+        conn.execute("DELETE FROM translations WHERE article_id % 3 = 0")
+        conn.execute("INSERT INTO translations VALUES (1, 1, 'xx', 'wrong')")
+        conn.execute("UPDATE translations SET method = 'stale' WHERE article_id % 3 = 1")
+        before = conn.total_changes
+        total = explore.update_translations(explore.sqlite_utils.Database(conn))
+        changed = conn.total_changes - before
+        assert set(conn.execute("SELECT * FROM translations")) == links and total == len(links) > 0
+        assert changed < 2 * len(links)  # the damaged rows only, not a rewrite of every link
+
+
 def test_fts_stays_in_sync_through_triggers(archive_dir, tmp_path):
     path = copy_archive(archive_dir.path, tmp_path)
     with sqlite3.connect(path) as conn:
