@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from . import htmltree
+from . import htmltree, hyperlinks
 from .normalize import clean_line, paragraphs
 from .profiles import SiteProfile
 
@@ -69,11 +69,11 @@ def teasers_in_text(tree, text: str, profile: SiteProfile, base: str) -> tuple[i
     element it came from.
     """
     found = set()
-    for link in htmltree.anchors(tree, base):
+    for link in hyperlinks.anchors(tree, base):
         headline = clean_line(link.text)
         # A link inside a sentence of the text is a reference, not a teaser's headline.
         if link.tag == "a" and link.href and len(headline) >= 8 and headline not in found and headline in text \
                 and profile.looks_like_article_url(urljoin("http://x/", link.href)) \
-                and htmltree.stands_alone(link.element):
+                and hyperlinks.stands_alone(link.element):
             found.add(headline)
     return len(found), sum(len(headline) for headline in found)

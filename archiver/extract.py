@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from . import htmltree, layout
+from . import htmltree, hyperlinks, layout
 from .classify import MIN_ARTICLE_CHARS, classify
 from .images import CAPTION_SELECTORS, Image, collect_images
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
@@ -147,10 +147,10 @@ def page_language(tree, url: str, profile: SiteProfile) -> str | None:
 def _canonical_page_url(tree, base: str, url: str, profile: SiteProfile) -> str:
     """The page's canonical URL: its ``rel=canonical`` when on the same host, else its own."""
     own = canonical_url(url, profile)
-    declared = htmltree.link_rel(tree, "canonical", base)
+    declared = hyperlinks.link_rel(tree, "canonical", base)
     if declared:
         candidate = canonical_url(declared, profile)
-        if htmltree.same_host(candidate, own) and htmltree.url_depth(candidate) >= 1:
+        if hyperlinks.same_host(candidate, own) and hyperlinks.url_depth(candidate) >= 1:
             return candidate
     return own
 
@@ -167,7 +167,7 @@ def _extract_with_profile(article: Article, tree, container, base: str, profile:
     # from a copy before the profile's own removals.
     body = layout.pruned_copy(container, inside.furniture)
     htmltree.remove_all(body, profile.remove_selectors)
-    htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
+    hyperlinks.remove_navigation(body, base, article.url, profile.navigation_texts)
     article.images = collect_images(body, base)
     htmltree.remove_all(body, CAPTION_SELECTORS)
     article.text = _body_text(body, profile, article.title)
@@ -279,7 +279,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         content = htmltree.common_ancestor(content, _headline_element(pruned, article.title))
         body = copy.deepcopy(content)
         htmltree.remove_all(body, ("h1", "time", "script", "style", *profile.remove_selectors))
-        htmltree.remove_navigation(body, base, article.url, profile.navigation_texts)
+        hyperlinks.remove_navigation(body, base, article.url, profile.navigation_texts)
         article.images = collect_images(body, base)
         htmltree.remove_all(body, CAPTION_SELECTORS)
         article.text = _body_text(body, profile, article.title)
@@ -366,10 +366,10 @@ def _real_author(author: str | None, text: str) -> str | None:
 def _find_section(article: Article, tree, base: str, page_url: str, profile: SiteProfile) -> None:
     """The article's section: the listing above its canonical URL when the page links to it,
     else the "Back to the section" link, else the listing above its URL."""
-    parent = htmltree.parent_url(article.url)
-    if parent and profile.section_url is not None and not profile.section_url.search(htmltree.path_of(parent)):
+    parent = hyperlinks.parent_url(article.url)
+    if parent and profile.section_url is not None and not profile.section_url.search(hyperlinks.path_of(parent)):
         parent = None
-    linked = {canonical_url(link.url, profile) for link in htmltree.anchors(tree, base)
+    linked = {canonical_url(link.url, profile) for link in hyperlinks.anchors(tree, base)
               if link.tag == "a" and link.href} if parent else set()
     # The page's own canonical URL (rel=canonical, when it points elsewhere) decides, whatever
     # section it was reached through; otherwise its parent listing, if the page links to it.
@@ -377,9 +377,9 @@ def _find_section(article: Article, tree, base: str, page_url: str, profile: Sit
     if parent and (moved or parent in linked):
         section_url = parent
     else:
-        section_url = htmltree.link_by_text(tree, base, profile.section_link_texts) or parent
+        section_url = hyperlinks.link_by_text(tree, base, profile.section_link_texts) or parent
     if section_url is None:
         return
     article.section_url = canonical_url(section_url, profile)
-    article.section = htmltree.last_segment(article.section_url)
-    article.section_title = htmltree.link_text_to(tree, base, article.section_url, profile)
+    article.section = hyperlinks.last_segment(article.section_url)
+    article.section_title = hyperlinks.link_text_to(tree, base, article.section_url, profile)

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
 
-from . import htmltree
+from . import htmltree, hyperlinks
 from .normalize import clean_line
 
 # Documents an article links to, archived with it (and never crawled as pages: see pages.NON_PAGE_EXTENSIONS).
@@ -46,7 +46,7 @@ def collect_images(scope, base: str) -> list[Image]:
         marks = " ".join(filter(None, (src, img.get("class"), img.get("id"))))
         if IMAGE_NOISE.search(marks.lower()) or is_tiny(img, MIN_IMAGE_SIDE):
             continue
-        absolute = htmltree.absolute_url(base, src)
+        absolute = hyperlinks.absolute_url(base, src)
         if absolute in seen:
             continue
         seen.add(absolute)

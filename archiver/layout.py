@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import htmltree
+from . import htmltree, hyperlinks
 from .normalize import canonical_url, clean_line, find_dates, parse_date
 from .profiles import GENERIC, SiteProfile
 
@@ -127,7 +127,7 @@ class TextIndex:
         if node.tag == "a":
             href = (node.get("href") or "").strip()
             # A link to a document (the statement's PDF) is content, not navigation.
-            if not self.is_document_url(htmltree.absolute_url(self.base, href) if href else ""):
+            if not self.is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
                 linked = total
         self.length[node], self.linked[node] = total, linked
         return total, linked
@@ -137,9 +137,9 @@ class TextIndex:
         if link not in self._targets:
             href = (link.get("href") or "").strip()
             url = None
-            if href and not href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
-                url = canonical_url(htmltree.absolute_url(self.base, href), self.profile)
-                url = url if htmltree.same_host(url, self.page_url) else None
+            if href and not href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
+                url = canonical_url(hyperlinks.absolute_url(self.base, href), self.profile)
+                url = url if hyperlinks.same_host(url, self.page_url) else None
             self._targets[link] = url
         return self._targets[link]
 
@@ -162,7 +162,7 @@ def teaser_items(scope, base: str, page_url: str, profile: SiteProfile, index: T
         url = index.target(link)
         headline = index.length.get(link, 0)
         if url is None or url == own or headline < 10 or len(link.text_content().split()) < 2 \
-                or not htmltree.stands_alone(link):
+                or not hyperlinks.stands_alone(link):
             continue  # not a headline: a link inside a sentence, or a short label
         best, node = None, link.getparent()
         for _ in range(5):

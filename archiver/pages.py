@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
-from . import htmltree
+from . import htmltree, hyperlinks
 from .extract import Article, body_problem, decode_html, extract_from_tree
 from .images import DOCUMENT_TYPES, document_links
 from .normalize import canonical_url, find_dates, parse_date
@@ -76,8 +76,8 @@ class NewsPage:
             return []
         found: dict[str, PageLink] = {}
         pager_blocks: dict = {}
-        for anchor in htmltree.anchors(self.tree, self.base):
-            if not anchor.href or anchor.href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
+        for anchor in hyperlinks.anchors(self.tree, self.base):
+            if not anchor.href or anchor.href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
                 continue
             url = canonical_url(anchor.url, self.profile)
             if not url.startswith(("http://", "https://")):
@@ -109,8 +109,8 @@ class NewsPage:
             return {}
         headlines = {link.url: link.text for link in self.links if link.is_headline}
         entries: dict[str, tuple[str, str | None]] = {}
-        for anchor in htmltree.anchors(self.tree, self.base):
-            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(htmltree.UNFOLLOWABLE_SCHEMES):
+        for anchor in hyperlinks.anchors(self.tree, self.base):
+            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
                 continue
             url = canonical_url(anchor.url, self.profile)
             if url in headlines and url not in entries:
@@ -123,7 +123,7 @@ class NewsPage:
         for _ in range(4):
             if block is None:
                 return None
-            targets = {canonical_url(htmltree.absolute_url(self.url, a.get("href") or ""), self.profile)
+            targets = {canonical_url(hyperlinks.absolute_url(self.url, a.get("href") or ""), self.profile)
                        for a in block.iter("a") if a.get("href")}
             if len(targets - {url}) > 1:
                 return None  # the block holds other articles too: no date of its own

@@ -146,17 +146,17 @@ def test_document_links_absolute_encoded_and_never_a_crash():
 
 
 def test_a_pages_links_are_read_once_and_shared():
-    from archiver import htmltree
+    from archiver import htmltree, hyperlinks
 
     tree = htmltree.parse('<html><body><a href=" /news/a/ "> A <b>headline</b> </a><a>no href</a>'
                           '<map><area href="http://other.example/x"></map><a href="">empty</a></body></html>')
-    table = htmltree.anchors(tree, "http://site.example/news/")
+    table = hyperlinks.anchors(tree, "http://site.example/news/")
     assert [(a.tag, a.href, a.url, a.text) for a in table] == [
         ("a", "/news/a/", "http://site.example/news/a/", "A headline"),
         ("area", "http://other.example/x", "http://other.example/x", ""),
         ("a", "", "", "empty")]
-    assert htmltree.anchors(tree, "http://site.example/news/") is table  # built once per tree
-    assert htmltree.anchors(tree, "http://elsewhere.example/")[0].url == "http://elsewhere.example/news/a/"
+    assert hyperlinks.anchors(tree, "http://site.example/news/") is table  # built once per tree
+    assert hyperlinks.anchors(tree, "http://elsewhere.example/")[0].url == "http://elsewhere.example/news/a/"
 
 
 def test_furniture_marks_match_whatever_their_case():
