@@ -51,6 +51,20 @@ def test_the_pool_summarizes_pages_exactly_as_the_crawl_process_does(replica_pag
     assert any(page.is_listing for page in pooled) and any(page.article.is_article for page in pooled)
 
 
+def test_workers_run_at_a_lower_priority_than_the_crawl(replica_pages):
+    """The crawl process feeds every worker: on busy cores the kernel must not share them out evenly."""
+    async def niceness_of_workers():
+        extractor = PageExtractor("csto", processes=2)
+        try:
+            await extractor.summarize(*replica_pages[0])
+            return [psutil.Process(worker.process.pid).nice() for worker in extractor.workers]
+        finally:
+            extractor.close()
+
+    own = os.nice(0)
+    assert asyncio.run(niceness_of_workers()) == [min(19, own + 10)] * 2
+
+
 def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pages):
     article_url, article_html = replica_pages[-1]
     listing_url, listing_html = replica_pages[0]
