@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import sqlite_utils
 
 from archiver import datasette_metadata, explore, schema
 from archiver.storage import Archive
@@ -73,13 +74,13 @@ def test_translations_are_rewritten_only_where_they_changed(archive_dir, tmp_pat
     path = copy_archive(archive_dir.path, tmp_path)
     with sqlite3.connect(path) as conn:
         links = set(conn.execute("SELECT * FROM translations"))
-        explore.update_translations(explore.sqlite_utils.Database(conn))
+        explore.update_translations(sqlite_utils.Database(conn))
         assert conn.total_changes == 0  # an unchanged archive: nothing deleted, nothing inserted
         conn.execute("DELETE FROM translations WHERE article_id % 3 = 0")
         conn.execute("INSERT INTO translations VALUES (1, 1, 'xx', 'wrong')")
         conn.execute("UPDATE translations SET method = 'stale' WHERE article_id % 3 = 1")
         before = conn.total_changes
-        total = explore.update_translations(explore.sqlite_utils.Database(conn))
+        total = explore.update_translations(sqlite_utils.Database(conn))
         changed = conn.total_changes - before
         assert set(conn.execute("SELECT * FROM translations")) == links and total == len(links) > 0
         assert changed < 2 * len(links)  # the damaged rows only, not a rewrite of every link
