@@ -88,7 +88,7 @@ def unique_match(tree, selectors) -> object | None:
 
     Remembered per tree (extraction and document listing both ask for the article's container).
     """
-    return _per_tree(tree, ("unique_match", tuple(selectors)), lambda: _unique_match(tree, selectors))
+    return per_tree(tree, ("unique_match", tuple(selectors)), lambda: _unique_match(tree, selectors))
 
 
 def _unique_match(tree, selectors) -> object | None:
@@ -151,7 +151,7 @@ def base_url(tree, url: str) -> str:
 _FACTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _per_tree(tree, key: tuple, compute):
+def per_tree(tree, key: tuple, compute):
     """``compute()``, remembered for ``tree`` under ``key``. The tree must not change meanwhile:
     extraction never changes a page's tree (it works on copies when it removes anything)."""
     facts = _FACTS.get(tree)

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
 
-from .htmltree import _per_tree, drop
+from .htmltree import drop, per_tree
 from .normalize import SAFE_URL, canonical_url, clean_line
 from .profiles import SiteProfile, fold_text
 
@@ -50,9 +50,9 @@ class Anchor(NamedTuple):
 def anchors(tree, base: str) -> list[Anchor]:
     """Every ``<a>`` and ``<area>`` with an ``href`` in ``tree``, in document order.
 
-    Built once per tree and base, then shared (see :func:`_per_tree`).
+    Built once per tree and base, then shared (see :func:`per_tree`).
     """
-    return _per_tree(tree, ("anchors", base), lambda: _anchors(tree, base))
+    return per_tree(tree, ("anchors", base), lambda: _anchors(tree, base))
 
 
 def _anchors(tree, base: str) -> list[Anchor]:
