@@ -229,6 +229,8 @@ def update_stems(db: sqlite_utils.Database) -> int:
 def _image_names(db: sqlite_utils.Database, wanted: set[int]) -> dict[int, set[str]]:
     """The image file names (decoded, lower-cased) of the ``wanted`` articles."""
     names: dict[int, set[str]] = defaultdict(set)
+    if not wanted:  # every article paired by its path: no image to read
+        return names
     for article_id, src in db.execute("SELECT article_id, src FROM images"):
         if article_id in wanted:
             name = unquote(urlsplit(src or "").path.rsplit("/", 1)[-1]).lower()

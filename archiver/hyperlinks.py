@@ -19,6 +19,11 @@ UNFOLLOWABLE_SCHEMES = ("javascript:", "mailto:", "tel:", "sms:", "callto:", "sk
                         "data:", "ftp:", "file:", "#")
 
 
+def followable(href: str) -> bool:
+    """An href (stripped) that leads to a page: not empty, not a script, another protocol or the page itself."""
+    return bool(href) and not href.lower().startswith(UNFOLLOWABLE_SCHEMES)
+
+
 def absolute_url(base: str, href: str) -> str:
     href = href.strip()
     # Cache by what the result depends on: pages link to the same URLs in relative
@@ -45,6 +50,7 @@ class Anchor(NamedTuple):
     href: str  # as written, stripped
     url: str  # absolute (against the page's base); "" when the href is empty
     text: str  # its text, whitespace collapsed
+    followable: bool  # its href leads to a page (see followable())
 
 
 def anchors(tree, base: str) -> list[Anchor]:
@@ -63,7 +69,7 @@ def _anchors(tree, base: str) -> list[Anchor]:
             continue
         href = href.strip()
         table.append(Anchor(element, element.tag, href, absolute_url(base, href) if href else "",
-                            " ".join(element.text_content().split())))
+                            " ".join(element.text_content().split()), followable(href)))
     return table
 
 
@@ -163,8 +169,7 @@ def link_by_text(tree, base: str, texts) -> str | None:
     if not texts:
         return None
     for link in anchors(tree, base):
-        if link.tag == "a" and link.href and fold_text(link.text) in texts \
-                and not link.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+        if link.tag == "a" and link.followable and fold_text(link.text) in texts:
             return link.url
     return None
 
@@ -172,7 +177,7 @@ def link_by_text(tree, base: str, texts) -> str | None:
 def link_text_to(tree, base: str, target: str, profile: SiteProfile) -> str | None:
     """The human name of ``target``: the text of a link to it that is not navigation wording."""
     for link in anchors(tree, base):
-        if link.tag != "a" or not link.href or link.href.lower().startswith(UNFOLLOWABLE_SCHEMES):
+        if link.tag != "a" or not link.followable:
             continue
         text = clean_line(link.text)
         if text and fold_text(text) not in profile.navigation_texts and len(text) < 80 \

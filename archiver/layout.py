@@ -137,7 +137,7 @@ class TextIndex:
         if link not in self._targets:
             href = (link.get("href") or "").strip()
             url = None
-            if href and not href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
+            if hyperlinks.followable(href):
                 url = canonical_url(hyperlinks.absolute_url(self.base, href), self.profile)
                 url = url if hyperlinks.same_host(url, self.page_url) else None
             self._targets[link] = url

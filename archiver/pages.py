@@ -77,7 +77,7 @@ class NewsPage:
         found: dict[str, PageLink] = {}
         pager_blocks: dict = {}
         for anchor in hyperlinks.anchors(self.tree, self.base):
-            if not anchor.href or anchor.href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
+            if not anchor.followable:
                 continue
             url = canonical_url(anchor.url, self.profile)
             if not url.startswith(("http://", "https://")):
@@ -110,7 +110,7 @@ class NewsPage:
         headlines = {link.url: link.text for link in self.links if link.is_headline}
         entries: dict[str, tuple[str, str | None]] = {}
         for anchor in hyperlinks.anchors(self.tree, self.base):
-            if anchor.tag != "a" or not anchor.href or anchor.href.lower().startswith(hyperlinks.UNFOLLOWABLE_SCHEMES):
+            if anchor.tag != "a" or not anchor.followable:
                 continue
             url = canonical_url(anchor.url, self.profile)
             if url in headlines and url not in entries:

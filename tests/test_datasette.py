@@ -76,14 +76,17 @@ def test_translations_are_rewritten_only_where_they_changed(archive_dir, tmp_pat
         links = set(conn.execute("SELECT * FROM translations"))
         explore.update_translations(sqlite_utils.Database(conn))
         assert conn.total_changes == 0  # an unchanged archive: nothing deleted, nothing inserted
-        conn.execute("DELETE FROM translations WHERE article_id % 3 = 0")
+        removed = conn.execute("DELETE FROM translations WHERE article_id % 3 = 0").rowcount
+        altered = conn.execute("UPDATE translations SET method = 'stale' WHERE article_id % 3 = 1").rowcount
         conn.execute("INSERT INTO translations VALUES (1, 1, 'xx', 'wrong')")
-        conn.execute("UPDATE translations SET method = 'stale' WHERE article_id % 3 = 1")
         before = conn.total_changes
         total = explore.update_translations(sqlite_utils.Database(conn))
         changed = conn.total_changes - before
         assert set(conn.execute("SELECT * FROM translations")) == links and total == len(links) > 0
-        assert changed < 2 * len(links)  # the damaged rows only, not a rewrite of every link
+        assert removed and altered
+        # The damaged rows only: the removed ones inserted again, the wrong one deleted, each altered one
+        # deleted and inserted again; a rewrite of every link would change far more.
+        assert changed == removed + 1 + 2 * altered
 
 
 def test_fts_stays_in_sync_through_triggers(archive_dir, tmp_path):
