@@ -96,6 +96,8 @@ EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BA
 EXTENSIONS = {
     "archiver.runs.ArchiveRun": 100,
     "archiver.consoles.ConsoleServers": 0,
+    # Debug records are not built at all unless a log handler takes them (archiver.loglevels).
+    "archiver.loglevels.LoggerThreshold": 0,
 }
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
