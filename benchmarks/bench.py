@@ -80,13 +80,15 @@ class PeakRSS(threading.Thread):
 
     Resident sizes (RSS, from ``/proc/PID/statm``: microseconds) are read every 0.25 s. The proportional
     set size (PSS) needs a walk of each process's page tables (``smaps``: about 8 ms for a 250 MB process
-    on the benchmark machine), so it is read every 2 s only: read every 0.25 s for the five processes of
-    an all-cores crawl, it took a tenth of a core from the very crawl it measured.
+    on the benchmark machine): read every 0.25 s for the five processes of an all-cores crawl, it took a
+    tenth of a core from the very crawl it measured. So it is read when the summed RSS reaches a new peak,
+    at most once a second, and every 2 s otherwise.
     """
 
     TICK = 0.25
     TREE_EVERY = 4  # ticks between two looks for new processes (workers) under the main one
-    PSS_EVERY = 8  # ticks between two PSS readings
+    PSS_AT_PEAK_EVERY = 4  # ticks at least between two PSS readings at new RSS peaks
+    PSS_EVERY = 8  # ticks at most between two PSS readings
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -113,7 +115,7 @@ class PeakRSS(threading.Thread):
             main = psutil.Process(self.pid)
         except psutil.NoSuchProcess:
             return
-        tree = [main]
+        tree, last_pss = [main], -self.PSS_EVERY
         for tick in itertools.count():
             if self.done:
                 return
@@ -124,9 +126,12 @@ class PeakRSS(threading.Thread):
                     return
             sizes = [self.rss(process) for process in tree]
             self.main_peak = max(self.main_peak, sizes[0])
+            new_peak = sum(sizes) > self.tree_peak
             self.tree_peak = max(self.tree_peak, sum(sizes))
-            if tick % self.PSS_EVERY == self.PSS_EVERY - 1:
+            since = tick - last_pss
+            if since >= self.PSS_EVERY or (new_peak and since >= self.PSS_AT_PEAK_EVERY):
                 self.tree_pss_peak = max(self.tree_pss_peak, sum(map(self.pss, tree)))
+                last_pss = tick
             time.sleep(self.TICK)
 
 
