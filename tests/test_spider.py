@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
+from collections import Counter
 
 import pytest
 from scrapy import Request
@@ -68,3 +69,17 @@ def test_the_next_page_of_a_listing_is_not_a_level_deeper(replica):
     assert deepest and all(request.meta["pagination"] and request.meta["depth"] == 4 for request in deepest)
     assert spider.crawler.stats.get_value("archiver/links/too_deep") == len(shallow) - len(deepest)
     assert spider.crawler.stats.get_value("request_depth_max") == 4
+
+
+def test_a_pages_links_out_of_scope_are_counted_by_reason(replica):
+    listing = replica.seeds[0]
+    html = urllib.request.urlopen(listing, timeout=30).read()
+    spider = make_spider(listing)
+    page = summarize(listing, html, spider.profile)
+    reasons = Counter(spider.out_of_scope(link.url) for link in page.links) - Counter({None: len(page.links)})
+    assert reasons, "the replica's menus and footer link off the site"
+    for _ in range(2):  # the same menus on the next page: counted again, judged once
+        response = HtmlResponse(listing, body=html, request=Request(listing, meta={"depth": 0, "barren": 0}))
+        list(spider.follow_links(page, response, is_article=False, is_listing=True))
+    assert {reason: spider.crawler.stats.get_value(f"archiver/links/{reason}") for reason in reasons} == \
+        {reason: 2 * count for reason, count in reasons.items()}

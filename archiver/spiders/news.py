@@ -11,6 +11,7 @@ comes from its profile (:mod:`archiver.profiles`).
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
 
 import scrapy
@@ -233,7 +234,11 @@ class NewsSpider(scrapy.Spider):
             if self.crawl_state is not None and url in self.knowledge.known:
                 self.crawl_state.note_listing_entry(url, teaser[0], teaser[1], listing)
         # A link already scheduled passed the scope check then: only new ones are checked.
-        links = [link for link in page.links if link.url in self.scheduled or self.in_scope(link.url)]
+        rejected = Counter()
+        links = [link for link in page.links if link.url in self.scheduled or self.in_scope(link.url, rejected)]
+        stats = self.crawler.stats
+        for reason, count in rejected.items():
+            stats.inc_value(f"archiver/links/{reason}", count)
         wanted = [link for link in links if link.url not in self.scheduled
                   and (not link.looks_like_article or self.knowledge.wants(link.url, teasers.get(link.url), listing))]
         if not is_article:
@@ -255,7 +260,6 @@ class NewsSpider(scrapy.Spider):
             following = next_page(page.url, wanted, self.profile) if barren < self.barren_limit else []
             wanted = [link for link in wanted if (link in following if link.is_pagination else
                                                   link.is_headline or barren < self.barren_limit)]
-        stats = self.crawler.stats
         for link in wanted:
             # Depth counts links followed from a seed; the next page of a listing is not a level deeper.
             link_depth = depth + (not link.is_pagination)
@@ -288,8 +292,10 @@ class NewsSpider(scrapy.Spider):
         if vanished:
             raise DontCloseSpider
 
-    def in_scope(self, url: str) -> bool:
-        """On a seed host, an HTML page the profile allows, and not a trap."""
+    def in_scope(self, url: str, rejected: Counter | None = None) -> bool:
+        """On a seed host, an HTML page the profile allows, and not a trap. A link out of scope is counted in
+        the ``archiver/links/<reason>`` stats, or in ``rejected`` when the caller adds them up: a page's menus
+        bring a dozen such links, and one stats call a reason costs a sixth of one a link."""
         reason = self.scope_verdicts.get(url)
         if reason is None:
             reason = self.out_of_scope(url)
@@ -298,7 +304,10 @@ class NewsSpider(scrapy.Spider):
                     self.scope_verdicts.clear()
                 self.scope_verdicts[url] = reason
         if reason is not None:
-            self.crawler.stats.inc_value(f"archiver/links/{reason}")
+            if rejected is None:
+                self.crawler.stats.inc_value(f"archiver/links/{reason}")
+            else:
+                rejected[reason] += 1
             return False
         return True
 
