@@ -175,9 +175,10 @@ def test_three_workers_and_one_writer_archive_the_replica_like_one_process(
     hits_before = len(replica.hits)
     db = tmp_path / "archive.db"
     writer = start_writer(url, db, tmp_path / "writer.log")
-    # Each worker is held to a polite pace, as on a real site, so the shared queue has a backlog and
-    # every worker finds work in it (unthrottled, two workers can drain the queue before a third polls).
-    polite = ["DOWNLOAD_DELAY=0.05", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    # Each worker is held to a polite pace, as on a real site, and holds two requests at most, so the
+    # backlog stays in the shared queue and every worker finds work in it (unthrottled, or holding
+    # Scrapy's 8 requests each, two workers can take the whole frontier before a third polls).
+    polite = ["DOWNLOAD_DELAY=0.05", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "CONCURRENT_REQUESTS=2"]
     workers = [start_worker(url, replica.seeds, tmp_path / f"worker{n}.log", polite) for n in range(3)]
     assert wait_all(workers) == [0, 0, 0], log_text(tmp_path)[-5000:]
     assert wait_all([writer]) == [0], log_text(tmp_path)[-5000:]
