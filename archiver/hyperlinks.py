@@ -24,11 +24,17 @@ def followable(href: str) -> bool:
     return bool(href) and not href.lower().startswith(UNFOLLOWABLE_SCHEMES)
 
 
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def absolute_url(base: str, href: str) -> str:
     href = href.strip()
     # Cache by what the result depends on: pages link to the same URLs in relative
     # form ("/news/..."), and keyed by each page's own URL every page would miss.
-    if href.startswith(("http://", "https://")):
+    # An href with a scheme other than the base's ("mailto:", "tel:", "javascript:") is left as it is.
+    scheme = SCHEME.match(href)
+    if href.startswith(("http://", "https://")) or (
+            scheme and not base.lower().startswith(scheme.group().lower())):
         base = ""
     elif href.startswith("/") and not href.startswith("//"):
         base = "/".join(base.split("/", 3)[:3]) + "/"

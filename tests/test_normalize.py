@@ -94,3 +94,48 @@ def test_urls_with_plain_queries_skip_w3lib_with_the_same_result(url, monkeypatc
     normalize._canonical_url.cache_clear()
     assert canonical_url(url, profile) == fast
     normalize._canonical_url.cache_clear()
+
+
+def test_absolute_urls_are_urljoin_and_w3lib_whatever_the_cache_key():
+    """absolute_url caches hrefs that do not depend on the page (absolute ones, root-relative ones under their
+    host, other schemes such as mailto:) under a key without the page: the result is urljoin's, made safe by
+    w3lib, as for any other href."""
+    from urllib.parse import urljoin
+
+    from w3lib.url import safe_url_string
+
+    from archiver.hyperlinks import absolute_url
+
+    bases = ["http://127.0.0.1:8000/news/a/", "https://x.org/a/b?c#d", "ftp://h/a/", "HTTP://X.org/a/", "http://h"]
+    hrefs = ["mailto:x@y", "tel:+7 495", "javascript:history.back()", "HTTP:x", "http:x", "https://a/b c", "/a/b",
+             "a:b", "ftp://x/y", "ftp:foo", "a/b:c", "skype:x?call", "1a:b", "HTTPS:/x", "//h/p", "?q=1", "#f",
+             "../x", "data:text/html,hi", "  mailto:y  ", "/новости/", "https://vk.com/share.php?url=http%3A%2F%2Fh%2F"]
+    for _ in range(2):  # and again from the cache
+        for base in bases:
+            for href in hrefs:
+                assert absolute_url(base, href) == safe_url_string(urljoin(base, href.strip())), (base, href)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_urls_safe_as_they_are_are_those_w3lib_leaves_alone(seed):
+    """SAFE_URL (upper-case escapes in path and query allowed) matches only URLs that safe_url_string returns
+    unchanged: generated URLs of unreserved characters, escapes, and characters w3lib would escape."""
+    import random
+
+    from w3lib.url import safe_url_string
+
+    from archiver.normalize import SAFE_URL
+
+    rng = random.Random(seed)
+    pieces = ["a", "Z", "0", ".", "_", "~", "-", "/", "=", "&", "%3A", "%2F", "%D0%BF", "%20", "%25", "%2b", "%7e",
+              "%", "%G1", " ", "п", "+", "#", "'", "|", "[", "\\"]
+    matched = 0
+    for _ in range(5000):
+        path = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        query = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        url = f"{rng.choice(['http', 'https'])}://{rng.choice(['example.com', '127.0.0.1:8080', 'vk.com'])}/{path}"
+        url += f"?{query}" if rng.random() < 0.8 else ""
+        if SAFE_URL.match(url):
+            matched += 1
+            assert safe_url_string(url) == url, url
+    assert matched > 100  # the generator does reach the pattern
