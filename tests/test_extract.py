@@ -149,12 +149,14 @@ def test_a_pages_links_are_read_once_and_shared():
     from archiver import htmltree, hyperlinks
 
     tree = htmltree.parse('<html><body><a href=" /news/a/ "> A <b>headline</b> </a><a>no href</a>'
-                          '<map><area href="http://other.example/x"></map><a href="">empty</a></body></html>')
+                          '<map><area href="http://other.example/x"></map><a href="">empty</a>'
+                          '<a href="c/">Tom&nbsp;&amp; <!-- not text -->Jerry\n</a></body></html>')
     table = hyperlinks.anchors(tree, "http://site.example/news/")
     assert [(a.tag, a.href, a.url, a.text, a.followable) for a in table] == [
         ("a", "/news/a/", "http://site.example/news/a/", "A headline", True),
         ("area", "http://other.example/x", "http://other.example/x", "", True),
-        ("a", "", "", "empty", False)]
+        ("a", "", "", "empty", False),
+        ("a", "c/", "http://site.example/news/c/", "Tom & Jerry", True)]
     assert not any(map(hyperlinks.followable, ("#top", "JavaScript:history.back()", "mailto:a@b", "tel:1", "")))
     assert hyperlinks.anchors(tree, "http://site.example/news/") is table  # built once per tree
     assert hyperlinks.anchors(tree, "http://elsewhere.example/")[0].url == "http://elsewhere.example/news/a/"
