@@ -31,14 +31,23 @@ def absolute_url(base: str, href: str) -> str:
     href = href.strip()
     # Cache by what the result depends on: pages link to the same URLs in relative
     # form ("/news/..."), and keyed by each page's own URL every page would miss.
-    # An href with a scheme other than the base's ("mailto:", "tel:", "javascript:") is left as it is.
-    scheme = SCHEME.match(href)
-    if href.startswith(("http://", "https://")) or (
-            scheme and not base.lower().startswith(scheme.group().lower())):
+    if href.startswith(("http://", "https://")):
         base = ""
-    elif href.startswith("/") and not href.startswith("//"):
-        base = "/".join(base.split("/", 3)[:3]) + "/"
+    elif href.startswith("/"):
+        if not href.startswith("//"):
+            base = _site_root(base)
+    else:
+        # An href with a scheme other than the base's ("mailto:", "tel:", "javascript:") is left as it is.
+        scheme = SCHEME.match(href)
+        if scheme and not base.lower().startswith(scheme.group().lower()):
+            base = ""
     return _absolute_url(base, href)
+
+
+@lru_cache(maxsize=256)
+def _site_root(base: str) -> str:
+    """``scheme://host/`` of a base URL: what a root-relative href ("/news/...") resolves against."""
+    return "/".join(base.split("/", 3)[:3]) + "/"
 
 
 @lru_cache(maxsize=1 << 14)
