@@ -24,7 +24,7 @@ def followable(href: str) -> bool:
     return bool(href) and not href.lower().startswith(UNFOLLOWABLE_SCHEMES)
 
 
-SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def absolute_url(base: str, href: str) -> str:
@@ -38,7 +38,7 @@ def absolute_url(base: str, href: str) -> str:
             base = _site_root(base)
     else:
         # An href with a scheme other than the base's ("mailto:", "tel:", "javascript:") is left as it is.
-        scheme = SCHEME.match(href)
+        scheme = _SCHEME.match(href)
         if scheme and not base.lower().startswith(scheme.group().lower()):
             base = ""
     return _absolute_url(base, href)

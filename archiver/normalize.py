@@ -56,8 +56,9 @@ PLAIN_URL = re.compile(_HOST_PORT + r"(?:/[A-Za-z0-9._~/-]*)?$")
 PLAIN_PATH_QUERY_URL = re.compile(_HOST_PORT + r"(?:/[A-Za-z0-9._~/-]*)?\?(?:[A-Za-z0-9._~=&+-]|%[0-9A-Fa-f]{2})*$")
 # ... upper-case percent-escapes in the path and the query: safe_url_string(url) is the URL itself
 # (checked against it on 2 x 10^5 generated URLs; share buttons' links, new on every page, are such).
-_UNRESERVED_OR_ESCAPE = r"(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})"
-SAFE_URL = re.compile(_HOST_PORT + r"(?:/" + _UNRESERVED_OR_ESCAPE + r"*(?:\?(?:[A-Za-z0-9._~=&-]|%[0-9A-F]{2})+)?)?$")
+_SAFE_PATH_CHAR = r"(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})"
+_SAFE_QUERY_CHAR = r"(?:[A-Za-z0-9._~=&-]|%[0-9A-F]{2})"
+SAFE_URL = re.compile(_HOST_PORT + r"(?:/" + _SAFE_PATH_CHAR + r"*(?:\?" + _SAFE_QUERY_CHAR + r"+)?)?$")
 
 
 @lru_cache(maxsize=1 << 14)  # pages repeat the same menus and sidebars: most links were seen before
