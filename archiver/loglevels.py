@@ -51,9 +51,6 @@ class LoggerThreshold:
     Not sooner: Scrapy installs its log handler, and resets the root logger to NOTSET, after it has
     built the extensions."""
 
-    def __init__(self):
-        self.level = logging.NOTSET
-
     @classmethod
     def from_crawler(cls, crawler):
         extension = cls()
@@ -61,7 +58,7 @@ class LoggerThreshold:
         return extension
 
     def spider_opened(self, spider):
-        self.level = raise_logger_thresholds()
-        if self.level > logging.DEBUG:
+        level = raise_logger_thresholds()
+        if level > logging.DEBUG:
             logger.info("Log records below %s are not even built: no log handler takes them",
-                        logging.getLevelName(self.level))
+                        logging.getLevelName(level))
