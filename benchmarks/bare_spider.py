@@ -51,6 +51,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "RETRY_TIMES": 1, "CONCURRENT_ITEMS": 8,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "EXTENSIONS": {"timeline.ResponseTimeline": 0},  # bench.py's timeline, when it asks for one
     })
     process.crawl(BareSpider, urls=urls, seeds=sys.argv[2:])
     crawler = next(iter(process.crawlers))

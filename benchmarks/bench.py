@@ -20,7 +20,10 @@ the all-cores crawl, bare Scrapy, trafilatura alone), and the fastest run of eac
 does: on a shared machine the slower runs measure the neighbours, and a slow phase hits all four alike. The
 one-core share and the speed-up are also given from the median run of each measure, which one fast run
 cannot decide, and as the median of each round's own ratios, from which the machine's drift between rounds
-cancels out.
+cancels out. Each crawl (and bare Scrapy) is also split by benchmarks/timeline.py into its start (process
+start to first response), its steady rate (responses a second, first to last response) and its end (last
+response to exit): the ``steady_…`` ratios compare the per-page work alone, as trafilatura's loop (timed
+without its import) does, and the start and end show what a short crawl pays whatever its size.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -45,6 +48,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
+
+from archiver import settings as project_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
@@ -135,29 +140,54 @@ class PeakRSS(threading.Thread):
             time.sleep(self.TICK)
 
 
-def run_measured(command: list[str], env: dict | None = None, one_core: bool = False) -> dict:
+def run_measured(command: list[str], env: dict | None = None, one_core: bool = False,
+                 timeline: Path | None = None) -> dict:
+    """Runs a measured process; with ``timeline``, the file its ResponseTimeline extension writes
+    (benchmarks/timeline.py), the run is also split into its start, steady part and end."""
     if one_core:
         command = ["taskset", "-c", "0", *command]
+    env = {**os.environ, **(env or {})}
+    if timeline is not None:
+        timeline.unlink(missing_ok=True)
+        env["BENCH_TIMELINE_FILE"] = str(timeline)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), env.get("PYTHONPATH")]))
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+    process = subprocess.Popen(command, cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watcher = PeakRSS(process.pid)
     watcher.start()
     out, err = process.communicate()
+    ended = time.monotonic()
     watcher.done = True
     watcher.join()
     if process.returncode not in (0, 4):  # 4: degraded (e.g. no new article on a re-crawl) is fine here
         raise RuntimeError(f"{command[:6]} exited {process.returncode}:\n{err[-3000:]}")
-    return {"seconds": time.monotonic() - started, "peak_rss_main": watcher.main_peak,
-            "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out}
+    result = {"seconds": ended - started, "peak_rss_main": watcher.main_peak,
+              "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out}
+    if timeline is not None:
+        result.update(phases(json.loads(timeline.read_text()), started, ended))
+    return result
+
+
+def phases(timeline: dict, started: float, ended: float) -> dict:
+    """A crawl's start (its process started, to the first response), its steady rate (responses a
+    second from the first response to the last) and its end (the last response, to the process's
+    exit). The start and end are alike in every crawl (imports, opening, closing); the steady rate
+    is the per-page work, compared with trafilatura's loop, which has neither."""
+    first, last, responses = timeline["first_response"], timeline["last_response"], timeline["responses"]
+    if first is None:  # no response at all: all of it was start
+        return {"start_seconds": ended - started, "end_seconds": 0.0, "steady_pages_per_s": 0.0}
+    return {"start_seconds": first - started, "end_seconds": ended - last,
+            "steady_pages_per_s": (responses - 1) / (last - first) if last > first else 0.0}
 
 
 def crawl(seeds, db: Path, extra: list[str], one_core: bool = False) -> dict:
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "start_urls=" + ",".join(seeds),
-               "-s", f"ARCHIVE_DB={db}", "-s", f"WARC_DIR={db.with_suffix('')}-warc"]
+               "-s", f"ARCHIVE_DB={db}", "-s", f"WARC_DIR={db.with_suffix('')}-warc",
+               "-s", "EXTENSIONS=" + json.dumps({**project_settings.EXTENSIONS, "timeline.ResponseTimeline": 0})]
     for setting in FAST + extra:
         command += ["-s", setting]
-    result = run_measured(command, one_core=one_core)
+    result = run_measured(command, one_core=one_core, timeline=db.with_suffix(".timeline.json"))
     with sqlite3.connect(db) as conn:
         run = conn.execute("select requests, articles_new, articles_unchanged from crawl_runs "
                            "order by id desc limit 1").fetchone()
@@ -192,7 +222,7 @@ def fetched_urls(db: Path) -> list[str]:
 
 def bare_scrapy(seeds, urls_file: Path) -> dict:
     command = [sys.executable, str(ROOT / "benchmarks" / "bare_spider.py"), urls_file.as_posix(), *seeds]
-    result = run_measured(command, one_core=True)
+    result = run_measured(command, one_core=True, timeline=urls_file.with_suffix(".timeline.json"))
     result["pages"] = int(result["stdout"].strip().splitlines()[-1])
     return result
 
@@ -247,6 +277,11 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     # rounds cancels out of these ratios.
     round_shares = [rate(o) / min(rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
     round_speedups = [rate(e) / rate(o) for o, e in zip(ones, everys)]
+    # The same without each crawl's start and end (see phases()): the per-page work alone.
+    steady = lambda result: result["steady_pages_per_s"]  # noqa: E731
+    steady_shares = [steady(o) / min(steady(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
+    steady_speedups = [steady(e) / steady(o) for o, e in zip(ones, everys)]
+    median_of = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
     return {
         "articles": size,
         "bare_scrapy_pages_per_s": round(rate(bare), 1),
@@ -259,6 +294,13 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "all_cores_speedup_median": round(median(everys) / median_one, 2),
         "pipeline_1core_share_of_slower_bound_per_round_median": round(statistics.median(round_shares), 2),
         "all_cores_speedup_per_round_median": round(statistics.median(round_speedups), 2),
+        "steady_1core_share_of_slower_bound_per_round_median": round(statistics.median(steady_shares), 2),
+        "steady_all_cores_speedup_per_round_median": round(statistics.median(steady_speedups), 2),
+        "start_seconds_median_1core": round(median_of(ones, "start_seconds"), 2),
+        "start_seconds_median_all_cores": round(median_of(everys, "start_seconds"), 2),
+        "start_seconds_median_bare": round(median_of(bares, "start_seconds"), 2),
+        "end_seconds_median_1core": round(median_of(ones, "end_seconds"), 2),
+        "end_seconds_median_all_cores": round(median_of(everys, "end_seconds"), 2),
         "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
@@ -278,7 +320,12 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
                     "bare_every_run": [round(run["seconds"], 1) for run in bares],
                     "extraction_every_run": [round(run["seconds"], 1) for run in alones]},
         "per_round": {"pipeline_1core_share_of_slower_bound": [round(share, 2) for share in round_shares],
-                      "all_cores_speedup": [round(speedup, 2) for speedup in round_speedups]},
+                      "all_cores_speedup": [round(speedup, 2) for speedup in round_speedups],
+                      "steady_1core_share_of_slower_bound": [round(share, 2) for share in steady_shares],
+                      "steady_all_cores_speedup": [round(speedup, 2) for speedup in steady_speedups]},
+        "phases": {name: [{key: round(run[key], 2) for key in ("start_seconds", "steady_pages_per_s", "end_seconds")}
+                          for run in runs]
+                   for name, runs in (("pipeline_1core", ones), ("pipeline_all", everys), ("bare", bares))},
     }
 
 
@@ -338,7 +385,7 @@ def main() -> int:
 
 
 def table(results: list[dict]) -> str:
-    keys = [key for key in results[0] if key not in ("seconds", "per_round")]
+    keys = [key for key in results[0] if key not in ("seconds", "per_round", "phases")]
     width = max(map(len, keys))
     lines = [f"{'':{width}}  " + "  ".join(f"{r['articles']:>10}" for r in results)]
     for key in keys[1:]:
