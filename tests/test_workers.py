@@ -56,7 +56,9 @@ def test_workers_run_at_a_lower_priority_than_the_crawl(replica_pages):
     async def niceness_of_workers():
         extractor = PageExtractor("csto", processes=2)
         try:
-            await extractor.summarize(*replica_pages[0])
+            # Two pages at once: each idle worker gets one, so both have lowered their priority (the
+            # first thing a worker does) by the time they answer. After one page, the other may not have.
+            await asyncio.gather(*(extractor.summarize(url, html) for url, html in replica_pages[:2]))
             return [psutil.Process(worker.process.pid).nice() for worker in extractor.workers]
         finally:
             extractor.close()
