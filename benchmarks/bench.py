@@ -21,9 +21,10 @@ does: on a shared machine the slower runs measure the neighbours, and a slow pha
 one-core share and the speed-up are also given from the median run of each measure, which one fast run
 cannot decide, and as the median of each round's own ratios, from which the machine's drift between rounds
 cancels out. Each crawl (and bare Scrapy) is also split by benchmarks/timeline.py into its start (process
-start to first response), its steady rate (responses a second, first to last response) and its end (last
-response to exit): the ``steady_…`` ratios compare the per-page work alone, as trafilatura's loop (timed
-without its import) does, and the start and end show what a short crawl pays whatever its size.
+start to first response), its steady rate (its pages over the time from its first response to its last)
+and its end (last response to exit): the ``steady_…`` ratios compare the per-page work alone, as
+trafilatura's loop (timed without its import) does, and the start and end show what a short crawl pays
+whatever its size.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -170,15 +171,20 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
 
 
 def phases(timeline: dict, started: float, ended: float) -> dict:
-    """A crawl's start (its process started, to the first response), its steady rate (responses a
-    second from the first response to the last) and its end (the last response, to the process's
-    exit). The start and end are alike in every crawl (imports, opening, closing); the steady rate
-    is the per-page work, compared with trafilatura's loop, which has neither."""
-    first, last, responses = timeline["first_response"], timeline["last_response"], timeline["responses"]
+    """A crawl's start (its process started, to the first response) and its end (the last response, to
+    the process's exit): alike in every crawl (imports, opening, closing), and trafilatura's loop has
+    neither. What lies between is the crawl's steady part (see steady_rate())."""
+    first, last = timeline["first_response"], timeline["last_response"]
     if first is None:  # no response at all: all of it was start
-        return {"start_seconds": ended - started, "end_seconds": 0.0, "steady_pages_per_s": 0.0}
-    return {"start_seconds": first - started, "end_seconds": ended - last,
-            "steady_pages_per_s": (responses - 1) / (last - first) if last > first else 0.0}
+        return {"start_seconds": ended - started, "end_seconds": 0.0}
+    return {"start_seconds": first - started, "end_seconds": ended - last}
+
+
+def steady_rate(result: dict) -> float:
+    """Pages a second between the first response and the last: the same pages as the whole run's rate
+    (robots.txt, redirects and retries are responses, not pages), over the run without its start and end."""
+    steady_seconds = result["seconds"] - result["start_seconds"] - result["end_seconds"]
+    return result["pages"] / steady_seconds if steady_seconds > 0 else 0.0
 
 
 def crawl(seeds, db: Path, extra: list[str], one_core: bool = False) -> dict:
@@ -278,9 +284,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     round_shares = [rate(o) / min(rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
     round_speedups = [rate(e) / rate(o) for o, e in zip(ones, everys)]
     # The same without each crawl's start and end (see phases()): the per-page work alone.
-    steady = lambda result: result["steady_pages_per_s"]  # noqa: E731
-    steady_shares = [steady(o) / min(steady(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
-    steady_speedups = [steady(e) / steady(o) for o, e in zip(ones, everys)]
+    steady_shares = [steady_rate(o) / min(steady_rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
+    steady_speedups = [steady_rate(e) / steady_rate(o) for o, e in zip(ones, everys)]
     median_of = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
     return {
         "articles": size,
@@ -323,8 +328,9 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
                       "all_cores_speedup": [round(speedup, 2) for speedup in round_speedups],
                       "steady_1core_share_of_slower_bound": [round(share, 2) for share in steady_shares],
                       "steady_all_cores_speedup": [round(speedup, 2) for speedup in steady_speedups]},
-        "phases": {name: [{key: round(run[key], 2) for key in ("start_seconds", "steady_pages_per_s", "end_seconds")}
-                          for run in runs]
+        "phases": {name: [{"pages": run["pages"], "seconds": round(run["seconds"], 2),
+                           "start_seconds": round(run["start_seconds"], 2), "end_seconds": round(run["end_seconds"], 2),
+                           "steady_pages_per_s": round(steady_rate(run), 1)} for run in runs]
                    for name, runs in (("pipeline_1core", ones), ("pipeline_all", everys), ("bare", bares))},
     }
 

@@ -1,11 +1,9 @@
 """A Scrapy extension for the benchmark: when the first and the last response arrived.
 
-bench.py adds it to the crawls it measures, with this directory on ``PYTHONPATH`` and the file to
-write in the environment (``BENCH_TIMELINE_FILE``); without one, it is off. At the end of the crawl it writes JSON: the first and last response's times on the
-system's monotonic clock (the same clock in every process, so bench.py can set them against the
-moment it started the process and the moment the process ended), and how many responses came
-between. From them: the start (process start to first response), the steady rate (responses per
-second from the first to the last) and the end (last response to process exit).
+bench.py adds it to the crawls it measures, with this directory on ``PYTHONPATH`` and the file to write
+named in the environment (``BENCH_TIMELINE_FILE``); without one, it is off. At the end of the crawl it
+writes, as JSON, the first and last response's times on the system's monotonic clock: the same clock in
+every process, so bench.py sets them against the moments it started the process and saw it end.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from scrapy.exceptions import NotConfigured
 
 class ResponseTimeline:
     def __init__(self, path: Path):
-        self.path, self.first, self.last, self.responses = path, None, None, 0
+        self.path, self.first, self.last = path, None, None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,8 +35,6 @@ class ResponseTimeline:
         self.last = time.monotonic()
         if self.first is None:
             self.first = self.last
-        self.responses += 1
 
     def engine_stopped(self):
-        self.path.write_text(json.dumps({"first_response": self.first, "last_response": self.last,
-                                         "responses": self.responses}))
+        self.path.write_text(json.dumps({"first_response": self.first, "last_response": self.last}))
