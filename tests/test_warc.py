@@ -275,3 +275,35 @@ def test_dechunked_bodies_do_not_claim_chunked_transfer_encoding():
     assert headers.statusline == "200 OK"
     assert headers.get_header("Transfer-Encoding") is None
     assert headers.get_header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+
+
+def test_compressed_payloads_are_stored_in_a_valid_gzip_member(records, captured):
+    """A body that is compressed already (gzip-encoded pages, JPEG photos) is stored, not deflated again;
+    the record's head is deflated; every reader still sees one ordinary gzip member per record."""
+    import gzip
+
+    from archiver.warc import _gzip_member, already_compressed
+
+    members = 0
+    for path in sorted((captured.dir / "warc").glob("*.warc.gz")):
+        data = path.read_bytes()
+        offsets = sorted(r["offset"] for r in records if r["file"] == path.name)
+        for start, end in zip(offsets, offsets[1:] + [len(data)]):
+            member = data[start:end]
+            text = gzip.decompress(member)  # exactly one member between two record offsets
+            assert text.startswith(b"WARC/1.1\r\n")
+            members += 1
+            if b"WARC-Type: response" in text[:200] and b"Content-Encoding: gzip" in text:
+                body_at = text.index(b"\r\n\r\n", text.index(b"\r\n\r\n") + 4) + 4
+                payload = text[body_at:-4]
+                assert payload in member, "a gzip-encoded payload is stored as it came"
+    assert members == len(records)
+    encoded = [r for r in records if r["type"] == "response" and already_compressed(r["http"])]
+    assert any(r["http"].get_header("Content-Encoding") == "gzip" for r in encoded)
+    assert any((r["http"].get_header("Content-Type") or "").startswith("image/jpeg") for r in encoded)
+
+    text = b"WARC/1.1\r\n" + b"WARC-Type: response\r\n" * 40 + b"\r\n" + bytes(range(256)) * 40 + b"\r\n\r\n"
+    for tail in (0, 4, 10_244, len(text), len(text) + 5):
+        member = _gzip_member(text, tail)
+        assert gzip.decompress(member) == text
+    assert len(_gzip_member(text, 10_244)) < len(text) - 700  # the repeated head is still deflated
