@@ -256,7 +256,7 @@ def warm_up(seeds, db: Path) -> tuple[list[str], list[str]]:
     round, alone met a cold replica. It was the slowest one-core run of its size in the 8 rounds at 5,000
     articles and 5 of the 6 at 20,000 before this crawl (by 5-56 %), and with two runs at 20,000 the
     medians took it in. Pinned to one core, the crawl is not always slowed (a cold and two warm crawls of
-    5,000 articles, 3 times: 0, 8 and 0 %), but the measures now all meet the same replica."""
+    5,000 articles, 3 times: 1, 8-16 and 0 % slower cold), but the measures now all meet the same replica."""
     crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"])
     urls = fetched_urls(db)
     discard(db)
