@@ -4,7 +4,8 @@
     python benchmarks/bench.py --sizes 1000 5000 20000 --repeat 3
 
 For each size a replica of the site (same structure as the test replica) is
-served on loopback by its own process, and measured:
+served on loopback by its own process, warmed by an all-cores crawl that is not measured (the replica
+renders each page once, the first time it is asked for it), and measured:
 
 1. bare Scrapy following the links to the same pages (no extraction, no storage): the framework's bound;
 2. trafilatura extraction alone over the same pages, in one process: the extraction bound;
