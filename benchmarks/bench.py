@@ -253,11 +253,8 @@ def warm_up(seeds, db: Path) -> tuple[list[str], list[str]]:
     Scrapy) and their HTML (for trafilatura alone).
 
     The replica renders and compresses a page the first time it is asked for it and keeps it (1.9 ms of its
-    CPU a page, then 0.4 ms): without this crawl the first measured one, the one-core crawl of the first
-    round, alone met a cold replica. It was the slowest one-core run of its size in the 8 rounds at 5,000
-    articles and 5 of the 6 at 20,000 before this crawl (by 5-56 %), and with two runs at 20,000 the
-    medians took it in. Pinned to one core, the crawl is not always slowed (a cold and two warm crawls of
-    5,000 articles, 3 times: 1, 8-16 and 0 % slower cold), but the measures now all meet the same replica."""
+    CPU a page, then 0.4 ms): without this crawl the first measured one alone met a cold replica, and was
+    the slowest one-core run of most earlier rounds (README "Performance")."""
     crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"])
     urls = fetched_urls(db)
     discard(db)
