@@ -26,6 +26,9 @@ start to first response), its steady rate (its pages over the time from its firs
 and its end (last response to exit): the ``steady_…`` ratios compare the per-page work alone, as
 trafilatura's loop (timed without its import) does, and the start and end show what a short crawl pays
 whatever its size.
+The CPU time of every process of a crawl (and of the replica meanwhile) is read too: CPU a page in each
+mode, the cores busy during the all-cores crawl, and the speed-up it would reach with every core busy
+(``all_cores_speedup_if_every_core_busy``): the ceiling the machine sets, whatever the crawler's design.
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -82,14 +85,15 @@ def serve_replica(articles_per_language: int):
     raise RuntimeError("the replica did not start")
 
 
-class PeakRSS(threading.Thread):
-    """Polls the peak resident memory of a process, and of it with all its descendants (psutil).
+class ProcessWatcher(threading.Thread):
+    """Polls a process and all its descendants (psutil): peak resident memory, and the CPU time each used.
 
     Resident sizes (RSS, from ``/proc/PID/statm``: microseconds) are read every 0.25 s. The proportional
     set size (PSS) needs a walk of each process's page tables (``smaps``: about 8 ms for a 250 MB process
     on the benchmark machine): read every 0.25 s for the five processes of an all-cores crawl, it took a
     tenth of a core from the very crawl it measured. So it is read when the summed RSS reaches a new peak,
-    at most once a second, and every 2 s otherwise.
+    at most once a second, and every 2 s otherwise. CPU times (user + system, ``/proc/PID/stat``) are the
+    last read of each process: a process that exits between two reads loses at most its last 0.25 s.
     """
 
     TICK = 0.25
@@ -100,6 +104,18 @@ class PeakRSS(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.main_peak, self.tree_peak, self.tree_pss_peak, self.done = pid, 0, 0, 0, False
+        self.cpu: dict[int, float] = {}  # pid -> CPU seconds, as last read
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+    def read_cpu(self, process: psutil.Process) -> None:
+        try:
+            times = process.cpu_times()
+            self.cpu[process.pid] = times.user + times.system  # not children's: the fork server reaps the workers
+        except psutil.Error:
+            pass
 
     @staticmethod
     def rss(process: psutil.Process) -> int:
@@ -132,6 +148,8 @@ class PeakRSS(threading.Thread):
                 except psutil.NoSuchProcess:
                     return
             sizes = [self.rss(process) for process in tree]
+            for process in tree:
+                self.read_cpu(process)
             self.main_peak = max(self.main_peak, sizes[0])
             new_peak = sum(sizes) > self.tree_peak
             self.tree_peak = max(self.tree_peak, sum(sizes))
@@ -143,9 +161,10 @@ class PeakRSS(threading.Thread):
 
 
 def run_measured(command: list[str], env: dict | None = None, one_core: bool = False,
-                 timeline: Path | None = None) -> dict:
+                 timeline: Path | None = None, replica: psutil.Process | None = None) -> dict:
     """Runs a measured process; with ``timeline``, the file its ResponseTimeline extension writes
-    (benchmarks/timeline.py), the run is also split into its start, steady part and end."""
+    (benchmarks/timeline.py), the run is also split into its start, steady part and end. With ``replica``,
+    the CPU time the replica's process used meanwhile is read too."""
     if one_core:
         command = ["taskset", "-c", "0", *command]
     env = {**os.environ, **(env or {})}
@@ -153,22 +172,35 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
         timeline.unlink(missing_ok=True)
         env["BENCH_TIMELINE_FILE"] = str(timeline)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), env.get("PYTHONPATH")]))
+    replica_cpu = cpu_seconds(replica)
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watcher = PeakRSS(process.pid)
+    watcher = ProcessWatcher(process.pid)
     watcher.start()
     out, err = process.communicate()
     ended = time.monotonic()
+    replica_cpu = cpu_seconds(replica) - replica_cpu
     watcher.done = True
     watcher.join()
     if process.returncode not in (0, 4):  # 4: degraded (e.g. no new article on a re-crawl) is fine here
         raise RuntimeError(f"{command[:6]} exited {process.returncode}:\n{err[-3000:]}")
     result = {"seconds": ended - started, "peak_rss_main": watcher.main_peak,
-              "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out}
+              "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out,
+              "cpu_seconds": watcher.cpu_seconds, "replica_cpu_seconds": replica_cpu}
     if timeline is not None:
         result.update(phases(json.loads(timeline.read_text()), started, ended))
     return result
+
+
+def cpu_seconds(process: psutil.Process | None) -> float:
+    if process is None:
+        return 0.0
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
 
 
 def phases(timeline: dict, started: float, ended: float) -> dict:
@@ -188,13 +220,14 @@ def steady_rate(result: dict) -> float:
     return result["pages"] / steady_seconds if steady_seconds > 0 else 0.0
 
 
-def crawl(seeds, db: Path, extra: list[str], one_core: bool = False) -> dict:
+def crawl(seeds, db: Path, extra: list[str], one_core: bool = False,
+          replica: psutil.Process | None = None) -> dict:
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "start_urls=" + ",".join(seeds),
                "-s", f"ARCHIVE_DB={db}", "-s", f"WARC_DIR={db.with_suffix('')}-warc",
                "-s", "EXTENSIONS=" + json.dumps({**project_settings.EXTENSIONS, "timeline.ResponseTimeline": 0})]
     for setting in FAST + extra:
         command += ["-s", setting]
-    result = run_measured(command, one_core=one_core, timeline=db.with_suffix(".timeline.json"))
+    result = run_measured(command, one_core=one_core, timeline=db.with_suffix(".timeline.json"), replica=replica)
     with sqlite3.connect(db) as conn:
         run = conn.execute("select requests, articles_new, articles_unchanged from crawl_runs "
                            "order by id desc limit 1").fetchone()
@@ -270,11 +303,13 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         urls_file = workdir / f"urls-{size}.txt"
         urls, pages = warm_up(seeds, workdir / f"warm-{size}.db")
         urls_file.write_text("\n".join(urls))
+        replica = psutil.Process(server.pid)
         for n in range(repeat):
-            ones.append(crawl(seeds, workdir / f"one-{size}-{n}.db", ["EXTRACTION_PROCESSES=0"], one_core=True))
+            ones.append(crawl(seeds, workdir / f"one-{size}-{n}.db", ["EXTRACTION_PROCESSES=0"], one_core=True,
+                              replica=replica))
             discard(workdir / f"one-{size}-{n}.db")
             db = workdir / f"all-{size}-{n}.db"
-            everys.append(crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"]))
+            everys.append(crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"], replica=replica))
             if n < repeat - 1:
                 discard(db)
             bares.append(bare_scrapy(seeds, urls_file))
@@ -299,6 +334,13 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     steady_shares = [steady_rate(o) / min(steady_rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
     steady_speedups = [steady_rate(e) / steady_rate(o) for o, e in zip(ones, everys)]
     median_of = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
+    # What the cores did: CPU a page (the crawl's processes; the replica's, which shares the cores with the
+    # all-cores crawl but not with the one-core crawl, pinned away from it), how many cores were busy, and
+    # the speed-up the all-cores crawl would reach with every core busy at its measured CPU a page.
+    cpu_ms = lambda runs, key: statistics.median(1000 * run[key] / run["pages"] for run in runs)  # noqa: E731
+    cores = len(os.sched_getaffinity(0))
+    busy = statistics.median((run["cpu_seconds"] + run["replica_cpu_seconds"]) / run["seconds"] for run in everys)
+    all_cores_cpu_ms = cpu_ms(everys, "cpu_seconds") + cpu_ms(everys, "replica_cpu_seconds")
     return {
         "articles": size,
         "bare_scrapy_pages_per_s": round(rate(bare), 1),
@@ -318,6 +360,11 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "start_seconds_median_bare": round(median_of(bares, "start_seconds"), 2),
         "end_seconds_median_1core": round(median_of(ones, "end_seconds"), 2),
         "end_seconds_median_all_cores": round(median_of(everys, "end_seconds"), 2),
+        "cpu_ms_per_page_1core": round(cpu_ms(ones, "cpu_seconds"), 2),
+        "cpu_ms_per_page_all_cores": round(cpu_ms(everys, "cpu_seconds"), 2),
+        "replica_cpu_ms_per_page_all_cores": round(cpu_ms(everys, "replica_cpu_seconds"), 2),
+        "cores_busy_all_cores_median": round(busy, 2),
+        "all_cores_speedup_if_every_core_busy": round(cores * 1000 / all_cores_cpu_ms / median_one, 2),
         "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
@@ -342,7 +389,9 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
                       "steady_all_cores_speedup": [round(speedup, 2) for speedup in steady_speedups]},
         "phases": {name: [{"pages": run["pages"], "seconds": round(run["seconds"], 2),
                            "start_seconds": round(run["start_seconds"], 2), "end_seconds": round(run["end_seconds"], 2),
-                           "steady_pages_per_s": round(steady_rate(run), 1)} for run in runs]
+                           "steady_pages_per_s": round(steady_rate(run), 1),
+                           "cpu_seconds": round(run["cpu_seconds"], 2),
+                           "replica_cpu_seconds": round(run["replica_cpu_seconds"], 2)} for run in runs]
                    for name, runs in (("pipeline_1core", ones), ("pipeline_all", everys), ("bare", bares))},
     }
 
