@@ -111,11 +111,9 @@ class ProcessWatcher(threading.Thread):
         return sum(self.cpu.values())
 
     def read_cpu(self, process: psutil.Process) -> None:
-        try:
-            times = process.cpu_times()
-            self.cpu[process.pid] = times.user + times.system  # not children's: the fork server reaps the workers
-        except psutil.Error:
-            pass
+        seconds = cpu_seconds(process)
+        if seconds:  # 0.0: gone meanwhile, its last reading stands
+            self.cpu[process.pid] = seconds
 
     @staticmethod
     def rss(process: psutil.Process) -> int:
@@ -194,6 +192,8 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
 
 
 def cpu_seconds(process: psutil.Process | None) -> float:
+    """A process's own CPU time, user and system (not its children's: the fork server reaps the workers,
+    which are counted on their own); 0.0 for none, or when it is gone."""
     if process is None:
         return 0.0
     try:
