@@ -36,9 +36,14 @@ PAGES_PER_WORKER = 2
 QUEUED_MESSAGE_BYTES = 64 * 1024
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def default_processes() -> int:
     """One worker per core when there is more than one core; none otherwise."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = available_cores()
     return cores if cores > 1 else 0
 
 

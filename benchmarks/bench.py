@@ -55,6 +55,7 @@ from pathlib import Path
 import psutil
 
 from archiver import settings as project_settings
+from archiver.workers import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 # Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
@@ -338,7 +339,7 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     # all-cores crawl but not with the one-core crawl, pinned away from it), how many cores were busy, and
     # the speed-up the all-cores crawl would reach with every core busy at its measured CPU a page.
     cpu_ms = lambda runs, key: statistics.median(1000 * run[key] / run["pages"] for run in runs)  # noqa: E731
-    cores = len(os.sched_getaffinity(0))
+    cores = available_cores()  # the cores `EXTRACTION_PROCESSES=auto` counts
     busy = statistics.median((run["cpu_seconds"] + run["replica_cpu_seconds"]) / run["seconds"] for run in everys)
     all_cores_cpu_ms = cpu_ms(everys, "cpu_seconds") + cpu_ms(everys, "replica_cpu_seconds")
     return {
