@@ -62,7 +62,10 @@ class QuietHTTPServer(ThreadingHTTPServer):
 
 
 class ReplicaServer:
-    """The running replica. `base_urls`, `seeds`, `hits`, `external_url`; `stop()` or use as a context manager."""
+    """The running replica. `base_urls`, `seeds`, `hits`, `external_url`; `stop()` or use as a context manager.
+
+    `hits` holds one dict a request (host, method, path, status), recorded on arrival; its status is None until
+    the answer is decided (a delayed page's can come after its client gave up)."""
 
     def __init__(self, site: ReplicaSite, port: int, hosts, external_host, slow_seconds: float,
                  huge_page_bytes: int):
@@ -160,6 +163,10 @@ class Handler(BaseHTTPRequestHandler):
         replica: ReplicaServer = self.server.replica
         host = "%s:%d" % self.server.server_address[:2]
         key = (host, self.path, replica.site.version)
+        # Recorded on arrival, so a request counts for the crawl that sent it even when its answer is delayed
+        # past that crawl's end (the slow page); the status is filled in once known (None until then).
+        hit = {"host": host, "method": self.command, "path": self.path, "status": None}
+        replica.record(hit)
         with replica._lock:
             if replica.rendered_version != replica.site.version:
                 replica.rendered.clear()  # the site changed: every rendered page may be stale
@@ -175,9 +182,8 @@ class Handler(BaseHTTPRequestHandler):
                 replica.rendered[key] = resp
         resp = copy.copy(resp)  # _send adds headers to its own copy
         resp.headers = dict(resp.headers)
-        # Recorded before the answer leaves: a client that has its answer finds the hit already there.
-        replica.record({"host": host, "method": self.command, "path": self.path,
-                        "status": 304 if resp.status == 200 and self._will_be_not_modified(resp) else resp.status})
+        # Set before the answer leaves: a client that has its answer finds the status already there.
+        hit["status"] = 304 if resp.status == 200 and self._will_be_not_modified(resp) else resp.status
         try:
             self._send(resp, head)
         except (BrokenPipeError, ConnectionResetError):  # e.g. a client whose timeout fired during the delay
