@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +16,7 @@ import psutil
 import pytest
 
 from archiver.pages import PageSummary, summarize
-from archiver.workers import PageExtractor
+from archiver.workers import PAGES_PER_WORKER, QUEUED_BYTES_PER_WORKER, PageExtractor
 
 from conftest import start_crawl
 
@@ -71,10 +73,11 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
     article_url, article_html = replica_pages[-1]
     listing_url, listing_html = replica_pages[0]
     finished: list[str] = []
+    held = PAGES_PER_WORKER  # the pages one worker holds at once: its page and those waiting in its socket
 
     async def run():
-        extractor = PageExtractor("csto", processes=1)  # the worker holds its page and the next
-        assert extractor.capacity == 2
+        extractor = PageExtractor("csto", processes=1)
+        assert extractor.capacity == held
 
         async def summarize_one(name, url, html, priority):
             await extractor.summarize(url, html, priority=priority)
@@ -82,17 +85,47 @@ def test_pages_waiting_for_a_worker_are_handed_over_most_urgent_first(replica_pa
 
         try:
             articles = [asyncio.create_task(summarize_one(f"article{n}", article_url, article_html, 0))
-                        for n in range(6)]
-            await asyncio.sleep(0)  # the articles are queued (two in the worker, four waiting) ...
+                        for n in range(held + 4)]
+            await asyncio.sleep(0)  # the articles are queued (`held` in the worker, four waiting) ...
             listing = asyncio.create_task(summarize_one("listing", listing_url, listing_html, 1))
             await asyncio.gather(*articles, listing)  # ... before the listing arrives
         finally:
             extractor.close()
 
     asyncio.run(run())
-    # The listing overtakes the four articles that were waiting, not the two already in the worker.
-    assert finished.index("listing") <= 2, finished
-    assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(6))])
+    # The listing overtakes the four articles that were waiting, not those already in the worker.
+    assert finished.index("listing") <= held, finished
+    assert sorted(finished) == sorted(["listing", *(f"article{n}" for n in range(held + 4))])
+
+
+def test_a_worker_holds_small_pages_up_to_its_count_and_a_big_one_alone(replica_pages):
+    """Pages wait in a worker's socket only as far as its buffer holds them: sending never blocks the crawl."""
+    url, html = replica_pages[-1]
+    big = html.replace("</body>", "<!-- %s --></body>" % ("x" * QUEUED_BYTES_PER_WORKER))
+
+    async def run():
+        extractor = PageExtractor("csto", processes=1)
+        try:
+            await extractor.summarize(url, html)  # the worker is up
+            worker = extractor.workers[0]
+            with socket.socket(fileno=os.dup(worker.connection.fileno())) as sock:
+                granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+            held = {}
+            for name, page, count in (("small", html, PAGES_PER_WORKER + 3), ("big", big, 3)):
+                tasks = [asyncio.create_task(extractor.summarize(url, page)) for _ in range(count)]
+                await asyncio.sleep(0)  # all handed out that can be
+                held[name] = len(worker.pages)
+                results = await asyncio.gather(*tasks)
+            return worker.queue_limit, granted, held, results
+        finally:
+            extractor.close()
+
+    limit, granted, held, results = asyncio.run(run())
+    assert 0 < 4 * limit <= granted
+    small_size = len(pickle.dumps((url, html), pickle.HIGHEST_PROTOCOL))
+    assert held["small"] == min(PAGES_PER_WORKER, limit // small_size) > 2
+    assert held["big"] == 1
+    assert results == [summarize(url, big, "csto")] * 3
 
 
 def pool_processes(pid: int) -> set[int]:
