@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # response's parse, pipelines, WARC records): holding only one more page, a worker often finished both
 # before the loop came back to it, and idled. 4,000-article all-cores crawl: each worker sat 3.3-3.5 s of
 # 24 s waiting for a page with 2 pages held, 0.4-0.5 s with 8. Alternating pairs of all-cores crawls, 8
-# pages against 2: 1.86-1.89 cores busy against 1.76-1.80 in each of 10 pairs (4,000 and 10,000 articles),
+# pages against 2: 1.85-1.89 cores busy against 1.76-1.80 in each of 7 pairs (4,000 and 10,000 articles),
 # 2.8 % and 4.1 % less time in all (README "Performance").
 PAGES_PER_WORKER = 8
 # The pages a worker holds must fit in its socket's buffer, or sending one would block the event loop until
@@ -60,7 +60,7 @@ def default_processes() -> int:
 # Workers run at a lower priority than the crawl (niceness +10, relative to the crawl's): when the cores are
 # all busy, the kernel's fair share gave the crawl process, which feeds every worker, about three quarters
 # of a core, and the workers then waited for it. 23 alternating pairs of 2,000-page crawls on 2 cores:
-# 2.5 % less time in all, faster in 16 pairs (README "Performance").
+# 2.5 % less time in all, faster in 16 pairs (benchmarks/NOTES.md).
 WORKER_NICENESS = 10
 
 # Young objects are collected every 20,000 allocations, not Python's 700: extracting a page

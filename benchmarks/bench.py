@@ -288,7 +288,7 @@ def warm_up(seeds, db: Path) -> tuple[list[str], list[str]]:
 
     The replica renders and compresses a page the first time it is asked for it and keeps it (1.9 ms of its
     CPU a page, then 0.4 ms): without this crawl the first measured one alone met a cold replica, and was
-    the slowest one-core run of most earlier rounds (README "Performance")."""
+    the slowest one-core run of most earlier rounds (benchmarks/NOTES.md)."""
     crawl(seeds, db, ["EXTRACTION_PROCESSES=auto"])
     urls = fetched_urls(db)
     discard(db)
