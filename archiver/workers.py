@@ -142,23 +142,23 @@ def _worker_context():
 
 
 class _Worker:
-    """One worker process, its end of the pipe, and the pages sent to it (oldest first) with their sizes."""
+    """One worker process, its end of the pipe, and the pages sent to it with their pickled sizes (oldest first)."""
 
     def __init__(self, context, profile_key: str, number: int):
         self.connection, child_end = context.Pipe(duplex=True)
-        self.queue_limit = _widen_send_buffer(self.connection.fileno(), 4 * QUEUED_BYTES_PER_WORKER) // 4
+        granted = _widen_send_buffer(self.connection.fileno(), 4 * QUEUED_BYTES_PER_WORKER)
+        self.queue_limit = min(QUEUED_BYTES_PER_WORKER, granted // 4)
         self.process = context.Process(target=_serve, args=(child_end, profile_key, os.getpid()),
                                        name=f"archiver-extraction-{number}", daemon=True)
         self.process.start()
         child_end.close()
-        self.pages: list[asyncio.Future] = []
-        self.sizes: list[int] = []
+        self.pages: list[tuple[asyncio.Future, int]] = []
 
     def takes(self, size: int) -> bool:
         """Whether a page of ``size`` pickled bytes can be sent now without blocking the sender."""
         if not self.pages:
             return True  # the worker is waiting for it: it reads the socket as fast as we write
-        return len(self.pages) < PAGES_PER_WORKER and sum(self.sizes) + size <= self.queue_limit
+        return len(self.pages) < PAGES_PER_WORKER and sum(held for _, held in self.pages) + size <= self.queue_limit
 
 
 def _widen_send_buffer(fileno: int, wanted: int) -> int:
@@ -265,8 +265,7 @@ class PageExtractor:
                 heapq.heappush(self.waiting, entry)
                 self._break()
                 return
-            worker.pages.append(page)
-            worker.sizes.append(len(message))
+            worker.pages.append((page, len(message)))
             return
 
     def _take_result(self, worker: _Worker) -> None:
@@ -275,8 +274,7 @@ class PageExtractor:
         except (EOFError, OSError, pickle.UnpicklingError):
             self._break()
             return
-        page = worker.pages.pop(0)
-        worker.sizes.pop(0)
+        page, _ = worker.pages.pop(0)
         self._hand_out()  # the next pages first: workers must not idle while we deliver
         if not page.done():
             if ok:
@@ -298,7 +296,7 @@ class PageExtractor:
             self.starting.join()
             self.starting = None
         workers, self.workers = self.workers, []
-        pending = [page for worker in workers for page in worker.pages] + [entry[2] for entry in self.waiting]
+        pending = [page for worker in workers for page, _ in worker.pages] + [entry[2] for entry in self.waiting]
         self.waiting = []
         for worker in workers:
             if self.loop is not None and not self.loop.is_closed():
