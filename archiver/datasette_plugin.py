@@ -2,9 +2,9 @@
 
 Installing archiver with Datasette in the same environment (``pip install -e '.[datasette]'``) is all it
 takes: ``datasette data/`` loads it, no ``--plugins-dir`` needed. It gives every connection the SQL
-functions the ``search`` canned query needs, computed exactly as :mod:`archiver.explore` stems the
-archive, renders the ``<mark>`` of search snippets as highlights (the rest of the cell escaped), and
-links the ``article`` column of query results to the article's page.
+functions the ``search`` canned query needs, computed exactly as the archive is stemmed
+(:mod:`archiver.stemming`), renders the ``<mark>`` of search snippets as highlights (the rest of the cell
+escaped), and links the ``article`` column of query results to the article's page.
 
 SQL functions: ``stem(text)`` / ``stem(text, language)`` (space-separated Snowball stems),
 ``stem_query(query)`` (an FTS5 query for ``article_search_fts``), ``search_snippet(text, query)``.
@@ -15,13 +15,13 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from . import explore
+from . import explore, stemming
 
 
 @hookimpl
 def prepare_connection(conn):
-    conn.create_function("stem", 1, explore.stem_text, deterministic=True)
-    conn.create_function("stem", 2, explore.stem_text, deterministic=True)
+    conn.create_function("stem", 1, stemming.stem_text, deterministic=True)
+    conn.create_function("stem", 2, stemming.stem_text, deterministic=True)
     conn.create_function("stem_query", 1, explore.stem_query, deterministic=True)
     conn.create_function("search_snippet", 2, explore.search_snippet, deterministic=True)
 

@@ -14,8 +14,11 @@ touches the crawler's rows, and is cheap when little changed:
   ``articles`` table page gets a search box (exact word forms).
 - ``article_search``: one row per article with its Snowball stems (Russian
   stemmer for Cyrillic words, English for the others), and ``article_search_fts``
-  over it. Stems need Python, so triggers cannot make them: they are updated here,
-  only for articles whose ``content_hash`` changed. The ``search`` canned query
+  over it. Stems need Python, so triggers cannot make them: a crawl stores each
+  article's stems with it (made where the page is extracted, on every core:
+  :mod:`archiver.stemming`), and the refresh stems what is still missing or
+  stale (an older archive, another writer, a new stemmer version), only for
+  articles whose ``content_hash`` changed. The ``search`` canned query
   stems the user's query the same way (SQL functions ``stem_query`` and
   ``search_snippet`` from :mod:`archiver.datasette_plugin`), so ``терроризма``
   finds an article saying ``терроризму``, and ``meetings`` one saying ``meeting``.
@@ -38,21 +41,17 @@ import re
 import sys
 import time
 from collections import defaultdict
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import sqlite_utils
 
 from .datasette_metadata import write_metadata_file, write_settings_file
+from .stemming import STEMMER_VERSION, article_stems, stem_word, stems, words
 
 logger = logging.getLogger(__name__)
 
 TOKENIZE = "unicode61 remove_diacritics 2"
-# Bump when the stemming changes: every article is stemmed again on the next refresh.
-STEMMER_VERSION = "snowball-3:script"
-WORD = re.compile(r"\w+", re.UNICODE)
-CYRILLIC = re.compile("[\u0400-\u04ff]")
 INDEXES = [
     ("articles", ["language", "published"]),
     ("articles", ["section", "language", "published"]),
@@ -63,34 +62,7 @@ INDEXES = [
 ]
 
 
-# -- stemming (shared with the Datasette plugin: the query is stemmed like the documents) ---------
-
-
-@lru_cache(maxsize=2)
-def _stemmer(language: str):
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(language)
-
-
-@lru_cache(maxsize=200_000)
-def stem_word(word: str) -> str:
-    """The Snowball stem of one lower-case word: Russian for Cyrillic words, English for the others."""
-    word = word.replace("ё", "е")
-    return _stemmer("russian" if CYRILLIC.search(word) else "english").stemWord(word)
-
-
-def words(text: str | None) -> list[str]:
-    return WORD.findall((text or "").lower())
-
-
-def stems(text: str | None) -> list[str]:
-    return [stem_word(word) for word in words(text)]
-
-
-def stem_text(text: str | None, language: str | None = None) -> str:
-    """``text`` as space-separated stems (``language`` is not needed: each word is stemmed by its script)."""
-    return " ".join(stems(text))
+# -- search queries (the Datasette plugin's SQL functions; the query is stemmed like the documents) --
 
 
 def stem_query(query: str | None) -> str:
@@ -161,7 +133,7 @@ def ensure(db: sqlite_utils.Database) -> None:
     """Create what the analysis layer needs, or what an older archive lacks."""
     from .schema import ensure_schema
 
-    if not db["articles"].exists():
+    if not db["articles"].exists() or not db["article_search"].exists():
         ensure_schema(db)
     columns = {row[1] for row in db.execute("PRAGMA table_xinfo(articles)")}
     if "published_year" not in columns:
@@ -172,10 +144,6 @@ def ensure(db: sqlite_utils.Database) -> None:
                                   pk=("article_id", "translation_id"),
                                   foreign_keys=[("article_id", "articles", "id"),
                                                 ("translation_id", "articles", "id")])
-    if not db["article_search"].exists():
-        db["article_search"].create({"article_id": int, "language": str, "stems": str, "content_hash": str,
-                                     "stemmer": str}, pk="article_id",
-                                    foreign_keys=[("article_id", "articles", "id")])
     _articles_fts(db)
     search_fts = db["article_search_fts"]
     if not search_fts.exists() or TOKENIZE not in (search_fts.schema or ""):
@@ -219,7 +187,7 @@ def update_stems(db: sqlite_utils.Database) -> int:
         db.execute("DELETE FROM article_search WHERE article_id NOT IN (SELECT id FROM articles)")
         if stale:
             db["article_search"].upsert_all(
-                ({"article_id": id_, "language": language, "stems": stem_text(title) + "\n" + stem_text(text),
+                ({"article_id": id_, "language": language, "stems": article_stems(title, text),
                   "content_hash": content_hash, "stemmer": STEMMER_VERSION}
                  for id_, language, title, text, content_hash in stale),
                 pk="article_id")

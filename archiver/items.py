@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from .extract import Article
 from .normalize import content_hash
@@ -36,11 +36,15 @@ class ArticleItem:
     warc_offset: int | None = None
     # Documents (PDF, DOC...) the article links to: [{"url", "text"}], with their files once downloaded.
     documents: list[dict] = field(default_factory=list)
+    # The Snowball stems of title and text for the archive's search (archiver.stemming), made where the page
+    # was extracted (on every core): stored with the article, not exported to feeds (FEED_EXPORT_FIELDS).
+    search_stems: str | None = field(default=None, repr=False, metadata={"exported": False})
 
     @classmethod
     def from_article(cls, article: Article, fetched_at: str, status: int = 200,
                      aliases: list[str] | None = None, teaser: tuple | None = None,
-                     warc: tuple | None = None, documents: list[dict] | None = None) -> "ArticleItem":
+                     warc: tuple | None = None, documents: list[dict] | None = None,
+                     search_stems: str | None = None) -> "ArticleItem":
         return cls(
             url=article.url, title=article.title, published=article.published, text=article.text,
             language=article.language, section=article.section, section_url=article.section_url,
@@ -52,5 +56,10 @@ class ArticleItem:
             listing_title=teaser[0] if teaser else None, listing_date=teaser[1] if teaser else None,
             listing_url=teaser[2] if teaser else None,
             warc_file=warc[0] if warc else None, warc_offset=warc[1] if warc else None,
-            documents=list(documents or ()),
+            documents=list(documents or ()), search_stems=search_stems,
         )
+
+
+def exported_fields() -> list[str]:
+    """The item's fields that feed exports write (``FEED_EXPORT_FIELDS``): all but the archive's own helpers."""
+    return [item_field.name for item_field in fields(ArticleItem) if item_field.metadata.get("exported", True)]

@@ -17,6 +17,7 @@ from .extract import Article, body_problem, decode_html, extract_from_tree
 from .images import DOCUMENT_TYPES, document_links
 from .normalize import canonical_url, find_dates, parse_date
 from .profiles import SiteProfile, load_profile
+from .stemming import article_stems
 
 # Documents and media that are never crawled as pages.
 NON_PAGE_EXTENSIONS = re.compile(
@@ -144,6 +145,9 @@ class PageSummary:
     links: list[PageLink]
     teasers: dict[str, tuple[str, str | None]]  # only for listings
     documents: list[dict] = field(default_factory=list)  # only for articles: [{"url", "text"}]
+    # Only for articles: the stems of title and text for the archive's search (archiver.stemming), made
+    # here so that they are made on every core, not by the crawl process at its end.
+    search_stems: str | None = None
 
     @property
     def is_listing(self) -> bool:
@@ -162,7 +166,8 @@ def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSu
     article = page.article
     teasers = page.teasers if article.reason == "listing page" else {}
     documents = page.documents if article.is_article else []
-    return PageSummary(url, page.problem, article, page.links, teasers, documents)
+    search_stems = article_stems(article.title, article.text) if article.is_article else None
+    return PageSummary(url, page.problem, article, page.links, teasers, documents, search_stems)
 
 
 def page_number(url: str, profile: SiteProfile) -> int | None:

@@ -123,6 +123,17 @@ REMOVALS = {
 }
 
 
+# Each article's Snowball stems (archiver.stemming), for the search of archiver.explore: written by the crawl
+# with the article it was made from; explore stems what no crawl did and indexes the table (article_search_fts).
+ARTICLE_SEARCH = {
+    "article_id": int,
+    "language": str,
+    "stems": str,  # the title's stems, a newline, the text's
+    "content_hash": str,  # the article's content_hash the stems were made from
+    "stemmer": str,  # archiver.stemming.STEMMER_VERSION
+}
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the tables and indexes, or add what an older archive lacks."""
     _table(db, "articles", ARTICLES, pk="id", not_null={"url"})
@@ -136,6 +147,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
            foreign_keys=[("article_id", "articles", "id"), ("run_id", "crawl_runs", "id")])
     _table(db, "documents", DOCUMENTS, pk="id", foreign_keys=[("article_id", "articles", "id")])
     _table(db, "captures", CAPTURES, pk="id")
+    _table(db, "article_search", ARTICLE_SEARCH, pk="article_id", foreign_keys=[("article_id", "articles", "id")])
     db["documents"].create_index(["article_id", "position"], if_not_exists=True)
     db["documents"].create_index(["url"], if_not_exists=True)
     db["images"].create_index(["src"], if_not_exists=True)  # media already downloaded (archiver.media)

@@ -6,6 +6,7 @@ from scrapy.settings import default_settings as _scrapy_defaults
 
 from archiver import PROJECT_URL, __version__
 from archiver import consoles as _consoles
+from archiver.items import exported_fields
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["archiver.spiders"]
@@ -116,6 +117,7 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = exported_fields()  # every field of an article but the archive's search stems
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 

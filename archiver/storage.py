@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .schema import ARTICLES, ensure_schema
+from .stemming import STEMMER_VERSION
 
 logger = logging.getLogger(__name__)
 # A downloaded image's or document's file (archiver.media), stored with its row.
@@ -108,6 +109,7 @@ class Archive:
             article_id = insert_row(self.db, "articles", row)
             self._write_images(article_id, article.get("images") or [])
             self._write_documents(article_id, article.get("documents") or [])
+            self._write_search_stems(article_id, article)
             outcome = "new"
         else:
             article_id = existing
@@ -130,6 +132,7 @@ class Archive:
                 self.db["articles"].update(article_id, row)
                 self._write_images(article_id, article.get("images") or [])
                 self._write_documents(article_id, article.get("documents") or [])
+                self._write_search_stems(article_id, article)
                 outcome = "updated"
         for other in article.get("aliases") or ():
             if other != article["url"]:
@@ -197,6 +200,18 @@ class Archive:
                  "position": position, **{key: document.get(key) for key in MEDIA_COLUMNS}}
                 for position, document in enumerate(documents)]
         insert_rows(self.db, "documents", rows)
+
+    def _write_search_stems(self, article_id: int, article: dict) -> None:
+        """The article's search stems (``search_stems``, made from this very title and text), if it has them;
+        else :func:`archiver.explore.refresh` makes them."""
+        stems = article.get("search_stems")
+        if stems is None:
+            return
+        self.db.execute(
+            "INSERT INTO article_search (article_id, language, stems, content_hash, stemmer) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(article_id) DO UPDATE SET language = excluded.language, stems = excluded.stems,"
+            " content_hash = excluded.content_hash, stemmer = excluded.stemmer",
+            [article_id, article.get("language"), stems, article.get("content_hash"), STEMMER_VERSION])
 
     def count(self, table: str = "articles") -> int:
         return self.db[table].count

@@ -136,7 +136,7 @@ def _worker_context():
     fork server that imported the extraction libraries once ("spawn" where there is none)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["archiver.pages", "trafilatura"])
+        context.set_forkserver_preload(["archiver.pages", "trafilatura", "snowballstemmer"])
         return context
     return multiprocessing.get_context("spawn")
 

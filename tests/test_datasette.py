@@ -14,6 +14,8 @@ import pytest
 import sqlite_utils
 
 from archiver import datasette_metadata, explore, schema
+from archiver.items import exported_fields
+from archiver.stemming import STEMMER_VERSION, article_stems
 from archiver.storage import Archive
 from datasette_helpers import copy_archive, serve_datasette
 
@@ -62,6 +64,18 @@ def test_every_crawl_refreshes_the_analysis_layer(first_crawl):
     assert counts[0] == counts[1] > 100 and counts[2] > 0
     metadata = json.loads((first_crawl.db_path.parent / "metadata.json").read_text())
     assert "archive" in metadata["databases"]
+
+
+def test_the_crawl_stores_each_articles_search_stems_as_it_goes(first_crawl):
+    """Stems are made where pages are extracted (the workers) and stored with each article: the refresh at the
+    crawl's end has none left to make, and they are what the refresh would have made."""
+    assert "Analysis layer refreshed" in first_crawl.log and " 0 articles stemmed" in first_crawl.log
+    rows = first_crawl.rows("SELECT a.title, a.text, a.content_hash, a.language, s.stems, s.content_hash, "
+                            "s.language, s.stemmer FROM articles a JOIN article_search s ON s.article_id = a.id")
+    assert len(rows) == first_crawl.rows("SELECT count(*) FROM articles")[0][0] > 100
+    for title, text, digest, language, stems, stems_digest, stems_language, stemmer in rows:
+        assert (stems, stems_digest, stems_language, stemmer) == (article_stems(title, text), digest, language,
+                                                                  STEMMER_VERSION)
 
 
 def test_refresh_is_incremental(archive_dir):
@@ -217,3 +231,5 @@ def test_export_jsonl_alongside_the_database(replica, crawl, tmp_path):
     # twice in one run (directly, and through a redirect chain).
     assert sorted(exported) == sorted(urls) and len(urls) > 100
     assert all(line["title"] and line["text"] for line in lines)
+    # Every field of an article, not the archive's search stems.
+    assert all(list(line) == exported_fields() for line in lines) and "search_stems" not in exported_fields()

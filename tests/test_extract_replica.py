@@ -14,6 +14,7 @@ from archiver.normalize import paragraphs
 from archiver.pages import summarize
 from archiver.profiles import load_profile
 from archiver.replica import ReplicaSite, serve_replica
+from archiver.stemming import article_stems, stem_word, words
 
 CSTO = load_profile("csto")
 # The same site knowledge minus the article selectors: extraction must fall back on page layout.
@@ -85,3 +86,16 @@ def test_documents_an_article_links_to_are_listed_by_its_page(pages):
             assert documents[0]["text"] and "%" not in documents[0]["text"]
         else:
             assert documents == [], truth["url"]
+
+
+def test_an_article_page_summary_carries_its_search_stems_and_a_listing_none(pages):
+    """The stems the archive's search needs are made with the extraction (in the workers, on every core)."""
+    for truth, html in pages:
+        summary = summarize(truth["url"], html, CSTO)
+        title, text = summary.article.title, summary.article.text
+        assert summary.search_stems == article_stems(title, text), truth["url"]
+        assert summary.search_stems.split("\n")[0].split() == [stem_word(word) for word in words(title)]
+        assert len(summary.search_stems.split()) == len(words(title)) + len(words(text)) > 20
+    section_url = pages[0][0]["section_url"]
+    listing = summarize(section_url, fetch(section_url), CSTO)
+    assert listing.is_listing and listing.search_stems is None

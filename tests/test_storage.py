@@ -2,7 +2,9 @@ import sqlite3
 
 import pytest
 
+from archiver import explore
 from archiver.normalize import content_hash
+from archiver.stemming import STEMMER_VERSION, article_stems
 from archiver.storage import Archive
 
 
@@ -62,6 +64,24 @@ def test_changed_text_updates_the_row_and_its_images(tmp_path):
     db = archive.db
     assert db.execute("select text from articles").fetchone()[0] == "Edited body"
     assert [r[0] for r in db.execute("select src from images order by position")] == ["https://x.org/3.jpg"]
+
+
+def test_search_stems_are_stored_with_the_article_they_were_made_from(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    stored = "select article_id, language, stems, content_hash, stemmer from article_search"
+    archive.save([article(search_stems="titl\nbodi text")])
+    assert archive.db.execute(stored).fetchall() == [
+        (1, "en", "titl\nbodi text", content_hash("Title", "2020-07-03", "Body text"), STEMMER_VERSION)]
+    archive.save([article(search_stems="ignored: unchanged")])  # unchanged: nothing rewritten
+    assert archive.db.execute("select stems from article_search").fetchall() == [("titl\nbodi text",)]
+    archive.save([article(text="Edited body", search_stems="titl\nedit bodi")])
+    assert archive.db.execute(stored).fetchall() == [
+        (1, "en", "titl\nedit bodi", content_hash("Title", "2020-07-03", "Edited body"), STEMMER_VERSION)]
+    archive.save([article(url="https://x.org/news/a/2/", text="Other")])  # no stems: the refresh makes them
+    assert archive.db.execute("select count(*) from article_search").fetchone()[0] == 1
+    assert explore.refresh(archive.db, write_metadata=False)["stemmed"] == 1
+    assert archive.db.execute("select stems from article_search where article_id = 2").fetchone()[0] == \
+        article_stems("Title", "Other")
 
 
 def test_article_without_date_is_kept_and_flagged(tmp_path):

@@ -180,7 +180,8 @@ class NewsSpider(scrapy.Spider):
             teaser = response.meta.get("teaser") or self.first_teasers.get(url)
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
                                            aliases=self.requested_urls(response), teaser=teaser,
-                                           warc=response.meta.get("warc_record"), documents=page.documents)
+                                           warc=response.meta.get("warc_record"), documents=page.documents,
+                                           search_stems=page.search_stems)
         elif article.reason == "listing page":
             self.crawler.stats.inc_value("archiver/pages/listing")
             self.mark(url, "fetched", response, kind="listing")
