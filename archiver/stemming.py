@@ -23,7 +23,9 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(language)
 
 
-@lru_cache(maxsize=200_000)
+# Each process that stems (every extraction worker) keeps its own cache: some 200 bytes a word form (its
+# string and its stem), so at most about 10 MB each; the most frequent forms, the bulk of any text, stay.
+@lru_cache(maxsize=50_000)
 def stem_word(word: str) -> str:
     """The Snowball stem of one lower-case word: Russian for Cyrillic words, English for the others."""
     word = word.replace("ё", "е")
