@@ -43,6 +43,25 @@ class Response:
         self.chunks, self.length, self.compressible = chunks, length, compressible
         # Rendered once per site version: ordinary article and listing pages (never stateful traps).
         self.cacheable, self.gzipped = cacheable, None
+        self._etag: str | None = None
+
+    @property
+    def etag(self) -> str:
+        if self._etag is None:
+            self._etag = etag_of(self.body)
+        return self._etag
+
+    def prepare(self) -> None:
+        """Compress and hash a rendered page once: every request's copy of it shares both. (Each cost the
+        replica CPU at every request, taken from the crawler's cores when the benchmark runs both on one
+        machine.)"""
+        self.gzipped = gzip.compress(self.body, 6)
+        if self.validators:
+            self._etag = etag_of(self.body)
+
+
+def etag_of(body: bytes) -> str:
+    return '"%s"' % hashlib.md5(body).hexdigest()[:20]
 
 
 def redirect(status: int, location: str) -> Response:
@@ -178,7 +197,7 @@ class Handler(BaseHTTPRequestHandler):
             except Exception as exc:  # a replica bug must show up as a 500, not a dropped connection
                 resp = Response(500, f"<h1>Internal error</h1><pre>{exc!r}</pre>")
             if resp.cacheable:
-                resp.gzipped = gzip.compress(resp.body, 6)
+                resp.prepare()
                 replica.rendered[key] = resp
         resp = copy.copy(resp)  # _send adds headers to its own copy
         resp.headers = dict(resp.headers)
@@ -190,16 +209,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _will_be_not_modified(self, resp: Response) -> bool:
-        return resp.validators and self._not_modified(self._etag(resp.body), resp.modified)
-
-    @staticmethod
-    def _etag(body: bytes) -> str:
-        return '"%s"' % hashlib.md5(body).hexdigest()[:20]
+        return resp.validators and self._not_modified(resp.etag, resp.modified)
 
     def _send(self, resp: Response, head: bool) -> None:
         body = resp.body
         if resp.validators and resp.status == 200:
-            etag = self._etag(body)
+            etag = resp.etag
             resp.headers["ETag"] = etag
             if resp.modified:
                 resp.headers["Last-Modified"] = email.utils.formatdate(resp.modified, usegmt=True)
