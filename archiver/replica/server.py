@@ -43,21 +43,9 @@ class Response:
         self.chunks, self.length, self.compressible = chunks, length, compressible
         # Rendered once per site version: ordinary article and listing pages (never stateful traps).
         self.cacheable, self.gzipped = cacheable, None
-        self._etag: str | None = None
-
-    @property
-    def etag(self) -> str:
-        if self._etag is None:
-            self._etag = etag_of(self.body)
-        return self._etag
-
-    def prepare(self) -> None:
-        """Compress and hash a rendered page once: every request's copy of it shares both. (Each cost the
-        replica CPU at every request, taken from the crawler's cores when the benchmark runs both on one
-        machine.)"""
-        self.gzipped = gzip.compress(self.body, 6)
-        if self.validators:
-            self._etag = etag_of(self.body)
+        # Hashed once, when the page is rendered: a rendered page's copies (one a request) share it. (At every
+        # request it cost the replica CPU taken from the crawler's cores when the benchmark runs both.)
+        self.etag = etag_of(self.body) if validators else None
 
 
 def etag_of(body: bytes) -> str:
@@ -197,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             except Exception as exc:  # a replica bug must show up as a 500, not a dropped connection
                 resp = Response(500, f"<h1>Internal error</h1><pre>{exc!r}</pre>")
             if resp.cacheable:
-                resp.prepare()
+                resp.gzipped = gzip.compress(resp.body, 6)
                 replica.rendered[key] = resp
         resp = copy.copy(resp)  # _send adds headers to its own copy
         resp.headers = dict(resp.headers)
