@@ -1,14 +1,14 @@
 """The framework's bound: bare Scrapy following links to a known set of pages, nothing else.
 
-    python benchmarks/bare_spider.py URLS_FILE SEED [SEED ...]
+    python benchmarks/bare_spider.py [--concurrency N] URLS_FILE SEED [SEED ...]
 
 Fetches the seeds and every page in URLS_FILE (the pages the full crawl
 fetched, all known upfront), and follows the links of each page that lead
-to that set: no extraction, no storage. Prints the number of pages fetched
-on its last line.
+to that set: no extraction, no storage, ``N`` requests in flight (default 32, as
+bench.py's crawls). Prints the number of pages fetched on its last line.
 """
 
-import sys
+import argparse
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
@@ -46,14 +46,20 @@ class BareSpider(scrapy.Spider):
 
 
 def main() -> None:
-    urls = set(open(sys.argv[1]).read().split())
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("urls_file")
+    parser.add_argument("seeds", nargs="+")
+    arguments = parser.parse_args()
+    urls = set(open(arguments.urls_file).read().split())
     process = CrawlerProcess({
         "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
-        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "RETRY_TIMES": 1, "CONCURRENT_ITEMS": 8,
+        "CONCURRENT_REQUESTS": arguments.concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": arguments.concurrency,
+        "RETRY_TIMES": 1, "CONCURRENT_ITEMS": 8,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "EXTENSIONS": {"timeline.ResponseTimeline": 0},  # bench.py's timeline, when it asks for one
     })
-    process.crawl(BareSpider, urls=urls, seeds=sys.argv[2:])
+    process.crawl(BareSpider, urls=urls, seeds=arguments.seeds)
     crawler = next(iter(process.crawlers))
     process.start()
     print(crawler.spider.pages)
