@@ -4,6 +4,7 @@ import datetime as dt
 import gzip
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -297,6 +298,27 @@ def test_conditional_gzip_robots_assets(server, truth):
     status, headers, body = fetch(img)
     assert status == 200 and body.startswith(b"\xff\xd8") and body.endswith(b"\xff\xd9")
     assert fetch(server.base_urls["en"] + "/local/templates/csto/images/logo.png")[2].startswith(b"\x89PNG")
+
+
+def test_a_burst_of_connections_is_answered_at_once(server):
+    """As nginx does, the replica takes the connections a crawl opens at once: with socketserver's listen
+    backlog of 5 the kernel dropped the rest, and each waited a second for TCP to retry its SYN."""
+    host, port = server.base_urls["en"].removeprefix("http://").split(":")
+    sockets = [socket.socket() for _ in range(120)]
+    started = time.monotonic()
+    try:
+        for sock in sockets:  # all the handshakes at once, as a crawl's connection pool starts them
+            sock.setblocking(False)
+            sock.connect_ex((host, int(port)))
+        for sock in sockets:
+            sock.settimeout(5)
+            sock.sendall(f"HEAD /robots.txt HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        for sock in sockets:
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert time.monotonic() - started < 0.9
 
 
 def test_offsite_links_and_external_host_hits(server, truth):
