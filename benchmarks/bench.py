@@ -14,8 +14,9 @@ renders each page once, the first time it is asked for it), and measured:
 4. the incremental re-crawl of the unchanged site: its requests as a share of the first crawl's; and after
    20 new articles are published at the top of the listings: how many of them that re-crawl archives.
 
-AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback. Media
-downloads are off too (requests per article count pages only); WARC capture is on, as by default.
+AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback, and 32
+requests are in flight (``CONCURRENCY``) in every crawl and in bare Scrapy. Media downloads are off too (requests
+per article count pages only); WARC capture is on, as by default.
 Each measure is taken ``--repeat`` times, in rounds that take every measure once (the one-core crawl,
 the all-cores crawl, bare Scrapy, trafilatura alone), and the fastest run of each is reported, as timeit
 does: on a shared machine the slower runs measure the neighbours, and a slow phase hits all four alike. The
