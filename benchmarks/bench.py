@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Requests in flight, in every measured crawl and in bare Scrapy. A request's slot is held until the crawl's
 # event loop has taken its response, so the all-cores crawl, whose loop is busy, needs more of them in flight
 # to keep its workers fed: at 16 its downloader was full while the workers held 9-10 pages of the 16 they can
-# (median, 2,000 articles), and 32 took 9-11 % less time (2,000 and 4,000 articles, alternating pairs); the
+# (median, 2,000 articles), and 32 took 5-13 % less time (1,000 to 20,000 articles, alternating pairs); the
 # one-core crawl, busy extracting, ran the same at either (benchmarks/NOTES.md).
 CONCURRENCY = 32
 # Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
