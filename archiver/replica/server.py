@@ -193,24 +193,21 @@ class Handler(BaseHTTPRequestHandler):
                 replica.rendered[key] = resp
         resp = copy.copy(resp)  # _send adds headers to its own copy
         resp.headers = dict(resp.headers)
+        not_modified = resp.status == 200 and resp.validators and self._not_modified(resp.etag, resp.modified)
         # Set before the answer leaves: a client that has its answer finds the status already there.
-        hit["status"] = 304 if resp.status == 200 and self._will_be_not_modified(resp) else resp.status
+        hit["status"] = 304 if not_modified else resp.status
         try:
-            self._send(resp, head)
+            self._send(resp, head, not_modified)
         except (BrokenPipeError, ConnectionResetError):  # e.g. a client whose timeout fired during the delay
             self.close_connection = True
 
-    def _will_be_not_modified(self, resp: Response) -> bool:
-        return resp.validators and self._not_modified(resp.etag, resp.modified)
-
-    def _send(self, resp: Response, head: bool) -> None:
+    def _send(self, resp: Response, head: bool, not_modified: bool) -> None:
         body = resp.body
         if resp.validators and resp.status == 200:
-            etag = resp.etag
-            resp.headers["ETag"] = etag
+            resp.headers["ETag"] = resp.etag
             if resp.modified:
                 resp.headers["Last-Modified"] = email.utils.formatdate(resp.modified, usegmt=True)
-            if self._not_modified(etag, resp.modified):
+            if not_modified:
                 resp.status, body, resp.chunks = 304, b"", None
         if (resp.compressible and resp.status != 304 and body and resp.chunks is None
                 and "gzip" in self.headers.get("Accept-Encoding", "")):
