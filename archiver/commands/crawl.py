@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from ..runs import FINISHED_RUNS
@@ -17,3 +19,7 @@ class Command(ScrapyCrawlCommand):
         codes = [run.exit_code for run in FINISHED_RUNS]
         if codes and not self.exitcode:
             self.exitcode = max(codes)
+        # The crawl is over and has closed what it wrote (archive, WARC files, feeds). The interpreter's
+        # exit would still run a full garbage collection over every object the crawl made, only to free
+        # memory that the process's end frees anyway: 40 ms of a 1,000-article crawl (benchmarks/NOTES.md).
+        gc.freeze()
