@@ -59,11 +59,9 @@ from archiver import settings as project_settings
 from archiver.workers import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
-# Requests in flight, in every measured crawl and in bare Scrapy. A request's slot is held until the crawl's
-# event loop has taken its response, so the all-cores crawl, whose loop is busy, needs more of them in flight
-# to keep its workers fed: at 16 its downloader was full while the workers held 9-10 pages of the 16 they can
-# (median, 2,000 articles), and 32 took 5-13 % less time (1,000 to 20,000 articles, alternating pairs); the
-# one-core crawl, busy extracting, ran the same at either (benchmarks/NOTES.md).
+# Requests in flight, in every measured crawl and in bare Scrapy. 32 since 1e50d8a, when 16 left the all-cores
+# crawl's workers waiting; that was the replica holding every page's body 40 ms (Nagle's algorithm, fixed in
+# 3b9811d), and 16 and 32 now run alike. 32 stays so that rounds compare (benchmarks/NOTES.md).
 CONCURRENCY = 32
 # Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", f"CONCURRENT_REQUESTS={CONCURRENCY}",
