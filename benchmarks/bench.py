@@ -30,6 +30,10 @@ whatever its size.
 The CPU time of every process of a crawl (and of the replica meanwhile) is read too: CPU a page in each
 mode, the cores busy during the all-cores crawl, and the speed-up it would reach with every core busy
 (``all_cores_speedup_if_every_core_busy``): the ceiling the machine sets, whatever the crawler's design.
+The machine's own count of busy CPU time (``/proc/stat``: every process, the replica and the kernel's work)
+gives the cores the all-cores crawl kept busy, and the speed-up each round would reach had every core been
+busy from the end of the framework's own start (bare Scrapy's, to its first response: one process works
+alone until then) to the crawl's exit (``all_cores_speedup_if_every_core_busy_after_framework_start``).
 Prints one table and writes JSON to benchmarks/results/ so runs can be compared across commits.
 """
 
@@ -205,6 +209,13 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     steady_shares = [steady_rate(o) / min(steady_rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
     steady_speedups = [steady_rate(e) / steady_rate(o) for o, e in zip(ones, everys)]
     median_of = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
+    # The machine's view of the all-cores crawl (every process, the replica and the kernel's work included):
+    # the cores it kept busy, and the speed-up each round would reach had every core been busy from the end
+    # of the framework's own start to the crawl's exit (see speedup_if_busy_after_start()).
+    cores_busy_machine = [run["machine_busy_seconds"] / run["seconds"] for run in everys
+                          if run["machine_busy_seconds"] is not None]
+    busy_bounds = [bound for bound in (speedup_if_busy_after_start(o, e, b, available_cores())
+                                       for o, e, b in zip(ones, everys, bares)) if bound is not None]
     # What the cores did: CPU a page (the crawl's processes; the replica's, which shares the cores with the
     # all-cores crawl but not with the one-core crawl, pinned away from it), how many cores were busy, and
     # the speed-up the all-cores crawl would reach with every core busy at its measured CPU a page.
@@ -236,6 +247,10 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "replica_cpu_ms_per_page_all_cores": round(cpu_ms(everys, "replica_cpu_seconds"), 2),
         "cores_busy_all_cores_median": round(busy, 2),
         "all_cores_speedup_if_every_core_busy": round(cores * 1000 / all_cores_cpu_ms / median_one, 2),
+        "cores_busy_machine_all_cores_median":
+            round(statistics.median(cores_busy_machine), 2) if cores_busy_machine else None,
+        "all_cores_speedup_if_every_core_busy_after_framework_start_per_round_median":
+            round(statistics.median(busy_bounds), 2) if busy_bounds else None,
         "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
@@ -257,14 +272,34 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "per_round": {"pipeline_1core_share_of_slower_bound": [round(share, 2) for share in round_shares],
                       "all_cores_speedup": [round(speedup, 2) for speedup in round_speedups],
                       "steady_1core_share_of_slower_bound": [round(share, 2) for share in steady_shares],
-                      "steady_all_cores_speedup": [round(speedup, 2) for speedup in steady_speedups]},
+                      "steady_all_cores_speedup": [round(speedup, 2) for speedup in steady_speedups],
+                      "all_cores_speedup_if_every_core_busy_after_framework_start":
+                          [round(bound, 2) for bound in busy_bounds]},
         "phases": {name: [{"pages": run["pages"], "seconds": round(run["seconds"], 2),
                            "start_seconds": round(run["start_seconds"], 2), "end_seconds": round(run["end_seconds"], 2),
                            "steady_pages_per_s": round(steady_rate(run), 1),
                            "cpu_seconds": round(run["cpu_seconds"], 2),
-                           "replica_cpu_seconds": round(run["replica_cpu_seconds"], 2)} for run in runs]
+                           "replica_cpu_seconds": round(run["replica_cpu_seconds"], 2),
+                           "machine_busy_seconds": None if run["machine_busy_seconds"] is None
+                           else round(run["machine_busy_seconds"], 2)} for run in runs]
                    for name, runs in (("pipeline_1core", ones), ("pipeline_all", everys), ("bare", bares))},
     }
+
+
+def speedup_if_busy_after_start(one: dict, every: dict, bare: dict, cores: int) -> float | None:
+    """The speed-up of a round's all-cores crawl over its one-core crawl, had every core been busy from the
+    end of the framework's own start to the all-cores crawl's exit, doing the work the machine did meanwhile.
+
+    Until bare Scrapy's first response (its imports, its engine: measured in the same round) one process
+    works alone, and no crawl built on Scrapy has a second one yet; the machine's busy time after it
+    (``machine_busy_seconds``, less one core through that start) is spread over every core. What the
+    all-cores crawl measured beyond that is time a core stood idle. ``None`` without ``/proc/stat``."""
+    busy = every["machine_busy_seconds"]
+    if busy is None:
+        return None
+    start = min(bare["start_seconds"], every["seconds"])
+    shortest = start + max(busy - start, 0.0) / cores
+    return (every["pages"] / shortest) / (one["pages"] / one["seconds"])
 
 
 def recrawl_after_additions(size: int, workdir: Path) -> dict:
@@ -327,7 +362,7 @@ def table(results: list[dict]) -> str:
     width = max(map(len, keys))
     lines = [f"{'':{width}}  " + "  ".join(f"{r['articles']:>10}" for r in results)]
     for key in keys[1:]:
-        lines.append(f"{key:{width}}  " + "  ".join(f"{r[key]:>10}" for r in results))
+        lines.append(f"{key:{width}}  " + "  ".join(f"{'-' if r[key] is None else r[key]:>10}" for r in results))
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """How bench.py measures one process: its wall time, the CPU time and peak memory of it and of every process
-under it (psutil), and, from benchmarks/timeline.py's file, its start, steady part and end."""
+under it (psutil), the CPU time the whole machine was busy meanwhile (``/proc/stat``), and, from
+benchmarks/timeline.py's file, its start, steady part and end."""
 
 from __future__ import annotations
 
@@ -102,6 +103,7 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
         env["BENCH_TIMELINE_FILE"] = str(timeline)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), env.get("PYTHONPATH")]))
     replica_cpu = cpu_seconds(replica)
+    machine_busy = machine_busy_seconds()
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -110,13 +112,16 @@ def run_measured(command: list[str], env: dict | None = None, one_core: bool = F
     out, err = process.communicate()
     ended = time.monotonic()
     replica_cpu = cpu_seconds(replica) - replica_cpu
+    machine_busy_after = machine_busy_seconds()
     watcher.done = True
     watcher.join()
     if process.returncode not in (0, 4):  # 4: degraded (e.g. no new article on a re-crawl) is fine here
         raise RuntimeError(f"{command[:6]} exited {process.returncode}:\n{err[-3000:]}")
     result = {"seconds": ended - started, "peak_rss_main": watcher.main_peak,
               "peak_rss_all": watcher.tree_peak, "peak_pss_all": watcher.tree_pss_peak, "stdout": out,
-              "cpu_seconds": watcher.cpu_seconds, "replica_cpu_seconds": replica_cpu}
+              "cpu_seconds": watcher.cpu_seconds, "replica_cpu_seconds": replica_cpu,
+              "machine_busy_seconds": None if machine_busy is None or machine_busy_after is None
+              else machine_busy_after - machine_busy}
     if timeline is not None:
         result.update(phases(json.loads(timeline.read_text()), started, ended))
     return result
@@ -132,6 +137,19 @@ def cpu_seconds(process: psutil.Process | None) -> float:
     except psutil.Error:
         return 0.0
     return times.user + times.system
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU time the machine's cores have been busy since it booted, every process and the kernel's own work
+    (``/proc/stat``: user, nice, system, irq and softirq; not idle, iowait, or steal, which is the
+    hypervisor's); ``None`` where there is no ``/proc/stat``. Unlike the per-process readings above, it misses
+    nothing that exits between two polls, and counts the benchmark's own polling too (a few ms a second)."""
+    try:
+        with open("/proc/stat") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in stat.readline().split()[1:8])
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def phases(timeline: dict, started: float, ended: float) -> dict:
