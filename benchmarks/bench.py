@@ -209,13 +209,6 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     steady_shares = [steady_rate(o) / min(steady_rate(b), rate(a)) for o, b, a in zip(ones, bares, alones)]
     steady_speedups = [steady_rate(e) / steady_rate(o) for o, e in zip(ones, everys)]
     median_of = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
-    # The machine's view of the all-cores crawl (every process, the replica and the kernel's work included):
-    # the cores it kept busy, and the speed-up each round would reach had every core been busy from the end
-    # of the framework's own start to the crawl's exit (see speedup_if_busy_after_start()).
-    cores_busy_machine = [run["machine_busy_seconds"] / run["seconds"] for run in everys
-                          if run["machine_busy_seconds"] is not None]
-    busy_bounds = [bound for bound in (speedup_if_busy_after_start(o, e, b, available_cores())
-                                       for o, e, b in zip(ones, everys, bares)) if bound is not None]
     # What the cores did: CPU a page (the crawl's processes; the replica's, which shares the cores with the
     # all-cores crawl but not with the one-core crawl, pinned away from it), how many cores were busy, and
     # the speed-up the all-cores crawl would reach with every core busy at its measured CPU a page.
@@ -223,6 +216,13 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
     cores = available_cores()  # the cores `EXTRACTION_PROCESSES=auto` counts
     busy = statistics.median((run["cpu_seconds"] + run["replica_cpu_seconds"]) / run["seconds"] for run in everys)
     all_cores_cpu_ms = cpu_ms(everys, "cpu_seconds") + cpu_ms(everys, "replica_cpu_seconds")
+    # The machine's view of the all-cores crawl (every process, the replica and the kernel's work included):
+    # the cores it kept busy, and the speed-up each round would reach had every core been busy from the end
+    # of the framework's own start to the crawl's exit (see speedup_if_busy_after_start()).
+    cores_busy_machine = [run["machine_busy_seconds"] / run["seconds"] for run in everys
+                          if run["machine_busy_seconds"] is not None]
+    busy_bounds = [bound for bound in (speedup_if_busy_after_start(o, e, b, cores)
+                                       for o, e, b in zip(ones, everys, bares)) if bound is not None]
     return {
         "articles": size,
         "bare_scrapy_pages_per_s": round(rate(bare), 1),
@@ -291,9 +291,9 @@ def speedup_if_busy_after_start(one: dict, every: dict, bare: dict, cores: int) 
     end of the framework's own start to the all-cores crawl's exit, doing the work the machine did meanwhile.
 
     Until bare Scrapy's first response (its imports, its engine: measured in the same round) one process
-    works alone, and no crawl built on Scrapy has a second one yet; the machine's busy time after it
-    (``machine_busy_seconds``, less one core through that start) is spread over every core. What the
-    all-cores crawl measured beyond that is time a core stood idle. ``None`` without ``/proc/stat``."""
+    works alone; the machine's busy time after it (``machine_busy_seconds``, less one core through that start)
+    is spread over every core. What the all-cores crawl measured beyond that is time a core stood idle.
+    ``None`` without ``/proc/stat``."""
     busy = every["machine_busy_seconds"]
     if busy is None:
         return None

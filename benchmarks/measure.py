@@ -146,7 +146,8 @@ def machine_busy_seconds() -> float | None:
     nothing that exits between two polls, and counts the benchmark's own polling too (a few ms a second)."""
     try:
         with open("/proc/stat") as stat:
-            user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in stat.readline().split()[1:8])
+            fields = [int(value) for value in stat.readline().split()[1:8]]
+        user, nice, system, _idle, _iowait, irq, softirq = fields
     except (OSError, ValueError):
         return None
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
