@@ -53,6 +53,10 @@ def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteP
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
         return True, ""
+    if body_chars < MIN_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
+        # Undated, a few lines of its own (a section's description, Bitrix's "News 1 - 20 of 3456" pager line)
+        # above the teasers of other articles.
+        return False, "listing page"
     if body_chars < MIN_ARTICLE_CHARS:
         return False, f"body too short ({body_chars} characters)"
     if not (profiled or htmltree.meta(tree, "og:type") == "article") and len(paragraphs(article.text)) < 2:

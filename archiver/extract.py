@@ -161,7 +161,9 @@ def _extract_with_profile(article: Article, tree, container, base: str, profile:
     """The profile's selectors; ``page_layout()`` gives the whole page's layout when a fallback needs it."""
     inside = layout.analyse(container, base, article.url, profile)
     article.title = _profile_title(tree, container, profile) or _generic_title(tree)
-    article.published = _profile_date(container, profile, inside) or \
+    # The profile's date element first, then the page's own metadata (article:published_time, JSON-LD), then
+    # a date written next to the headline outside the container.
+    article.published = _profile_date(container, profile, inside) or _parsed(_structured_date(tree)) or \
         layout.headline_date(tree, _headline_element(tree, article.title), page_layout(), profile)
     # Furniture inside the container (other news, tags, "read also") is removed
     # from a copy before the profile's own removals.
@@ -342,6 +344,11 @@ def _best_title(tree, metadata_title: str | None) -> str | None:
         if headline.casefold().startswith(stem[:30]) or stem.startswith(headline.casefold()):
             return headline
     return headlines[0]
+
+
+def _parsed(value: str | None) -> str | None:
+    """A date from the page's metadata as ISO 8601, or ``None`` if it cannot be read."""
+    return parse_date(value, dayfirst=True) if value else None
 
 
 def _structured_date(tree) -> str | None:

@@ -41,7 +41,7 @@ def collect_images(scope, base: str) -> list[Image]:
     images, seen = [], set()
     for img in scope.iter("img"):
         src = image_source(img)
-        if not src or src.startswith("data:"):
+        if not src:
             continue
         marks = " ".join(filter(None, (src, img.get("class"), img.get("id"))))
         if IMAGE_NOISE.search(marks.lower()) or is_tiny(img, MIN_IMAGE_SIDE):
@@ -55,17 +55,26 @@ def collect_images(scope, base: str) -> list[Image]:
     return images
 
 
+# Lazy-loading scripts keep the real image in one of these and a placeholder (a spinner, a blank GIF, a
+# data: URI) in ``src`` until the image scrolls into view: the lazy attribute wins.
+LAZY_SOURCES = ("data-src", "data-original", "data-lazy-src", "data-lazy")
+
+
 def image_source(img) -> str | None:
-    for attr in ("src", "data-src", "data-original", "data-lazy-src", "data-srcset", "srcset"):
+    """The address of the image itself: a lazy-loading attribute, else ``src``, else the first of a srcset."""
+    for attr in (*LAZY_SOURCES, "src", "data-srcset", "srcset"):
         value = (img.get(attr) or "").strip()
-        if value:
-            return value.split(",")[0].split()[0] if "srcset" in attr else value
+        if "srcset" in attr and value:
+            value = value.split(",")[0].split()[0]
+        if value and not value.startswith("data:"):
+            return value
     return None
 
 
 def is_tiny(img, minimum: int) -> bool:
+    """Declared smaller than ``minimum`` pixels either way (a width in per cent or em says nothing of that)."""
     for attr in ("width", "height"):
-        value = re.match(r"\s*(\d+)", img.get(attr) or "")
+        value = re.fullmatch(r"\s*(\d+)\s*(?:px)?\s*", img.get(attr) or "")
         if value and int(value.group(1)) < minimum:
             return True
     return False

@@ -157,6 +157,10 @@ def teaser_items(scope, base: str, page_url: str, profile: SiteProfile, index: T
     """
     index = index or TextIndex(scope, base, page_url, profile)
     own = canonical_url(page_url, profile)
+    # A block holding a page heading (<h1>) is the page's own, not another article's teaser: a short article
+    # whose body ends with one link standing alone (a related article, its PDF) would otherwise be taken
+    # whole for a teaser of that link, its date and text with it.
+    headings = [(heading, {id(holder) for holder in heading.iterancestors()}) for heading in scope.iter("h1")]
     items = []
     for link in scope.iter("a"):
         url = index.target(link)
@@ -165,8 +169,12 @@ def teaser_items(scope, base: str, page_url: str, profile: SiteProfile, index: T
                 or not hyperlinks.stands_alone(link):
             continue  # not a headline: a link inside a sentence, or a short label
         best, node = None, link.getparent()
+        # Headings around this very link (a listing that marks its headlines up as <h1>) do not count.
+        page_headings = [holders for heading, holders in headings if heading not in link.iterancestors()]
         for _ in range(5):
             if node is None or node.tag in ("body", "html"):
+                break
+            if any(id(node) in holders for holders in page_headings):
                 break
             length = index.length.get(node, 0)
             if index.targets_within(node) - {url} or length > TEASER_MAX_CHARS \
