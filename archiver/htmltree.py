@@ -84,7 +84,8 @@ def first_match(tree, selectors) -> object | None:
 
 
 def unique_match(tree, selectors) -> object | None:
-    """The element of the first selector that matches exactly once (several is ambiguous).
+    """The element of the first selector that matches exactly once (several is ambiguous), or whose matches
+    all lie inside its first one (a template nesting ``.news-detail`` in ``.news-detail``).
 
     Remembered per tree (extraction and document listing both ask for the article's container).
     """
@@ -95,6 +96,8 @@ def _unique_match(tree, selectors) -> object | None:
     for css in selectors:
         found = select(tree, css)
         if len(found) == 1:
+            return found[0]
+        if found and all(found[0] in node.iterancestors() for node in found[1:]):
             return found[0]
     return None
 

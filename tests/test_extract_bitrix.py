@@ -70,3 +70,15 @@ def test_a_listing_with_a_few_lines_of_its_own_is_a_listing_with_its_entries():
             "Генеральный секретарь ОДКБ встретился с послом Казахстана", "2020-07-03")
         assert len(summary.teasers) == 4
         assert SECTION + "?PAGEN_1=2" in [link.url for link in summary.links if link.is_pagination]
+
+
+def test_a_container_nested_in_its_like_is_still_the_profiles_container():
+    # <div class="news-detail"><div class="news-detail news-detail--inner">: two matches of one selector, one
+    # inside the other. Taken for ambiguous, the page went to the generic path and kept its footer.
+    url = "https://en.odkb-csto.org/news/news_odkb/statement-sg/"
+    article = summarize(url, (PAGES / "en_nested_detail.html").read_bytes(), "csto").article
+    assert article.extractor == "profile:csto"
+    assert article.title == "Statement of the CSTO Secretary General on the situation in the region"
+    assert article.published == "2020-07-03"
+    assert "All rights reserved" not in article.text and "Sitemap" not in article.text
+    assert article.text.startswith("Moscow, July 3, 2020. CSTO Secretary General Stanislav Zas")
