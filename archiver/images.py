@@ -37,7 +37,8 @@ MIN_IMAGE_SIDE = 48
 
 
 def collect_images(scope, base: str) -> list[Image]:
-    """The article's own images inside ``scope``: absolute ``src``, ``alt``, caption."""
+    """The article's own images inside ``scope``: absolute ``src`` (the full-size photo where a thumbnail
+    links to one), ``alt``, caption."""
     images, seen = [], set()
     for img in scope.iter("img"):
         src = image_source(img)
@@ -46,13 +47,27 @@ def collect_images(scope, base: str) -> list[Image]:
         marks = " ".join(filter(None, (src, img.get("class"), img.get("id"))))
         if IMAGE_NOISE.search(marks.lower()) or is_tiny(img, MIN_IMAGE_SIDE):
             continue
-        absolute = hyperlinks.absolute_url(base, src)
+        absolute = hyperlinks.absolute_url(base, linked_image(img) or src)
         if absolute in seen:
             continue
         seen.add(absolute)
         images.append(Image(src=absolute, alt=clean_line(img.get("alt") or ""),
                             caption=image_caption(img), position=len(images)))
     return images
+
+
+IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp|avif|bmp|tiff?)$", re.IGNORECASE)
+
+
+def linked_image(img) -> str | None:
+    """The full-size photo a thumbnail links to (a gallery: ``<a href="photo.jpg"><img src="thumb.jpg">``)."""
+    for depth, ancestor in enumerate(img.iterancestors()):
+        if ancestor.tag == "a":
+            href = (ancestor.get("href") or "").strip()
+            return href if IMAGE_FILE.search(urlsplit(href).path) else None
+        if depth == 2 or ancestor.tag not in ("span", "picture", "figure", "div"):
+            return None
+    return None
 
 
 # Lazy-loading scripts keep the real image in one of these and a placeholder (a spinner, a blank GIF, a

@@ -53,6 +53,9 @@ def test_lazy_loaded_photos_are_stored_not_their_placeholders():
     assert not [src for src in images if "lazy" in src or src.startswith("data:")]
     assert images[0] == "https://odkb-csto.org/upload/iblock/3f2/%D0%A4%D0%BE%D1%82%D0%BE%201.jpg"
     assert not [src for src in images if "/a1" in src]  # the sidebar's thumbnails
+    # A gallery's thumbnails (Bitrix's resize_cache) link to the photos: the photos are the images.
+    assert images[-2:] == ["https://odkb-csto.org/upload/iblock/4a1/%D0%A4%D0%BE%D1%82%D0%BE%205.jpg",
+                           "https://odkb-csto.org/upload/iblock/4a2/%D0%A4%D0%BE%D1%82%D0%BE%206.jpg"]
 
 
 def test_images_sized_in_per_cent_are_not_taken_for_icons():
