@@ -27,7 +27,7 @@ from .profiles import _RULES, GENERIC, SiteProfile
 
 # Tracking parameters dropped on every site, whatever its profile says.
 TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|_openstat|mc_cid|mc_eid|igshid|sphrase_id|PHPSESSID|sessionid|sid)$",
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|_openstat|mc_cid|mc_eid|igshid|sphrase_id|PHPSESSID|sessionid)$",
     re.IGNORECASE,
 )
 DIRECTORY_INDEXES = ("index.php", "index.html", "index.htm")
@@ -83,12 +83,15 @@ def _canonical_url(url: str, rules: int) -> str:
         path += "/"
     params = [
         (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True, encoding="latin-1")
         if not TRACKING_PARAMS.match(k)
         and not profile.is_dropped_param(k)
-        and not (profile.is_pagination_param(k) and v in PAGE_ONE)
+        and not (profile.is_pagination_param(k) and v.strip().lstrip("0") in PAGE_ONE)
     ]
-    query = urlencode(sorted(params))
+    # Escapes are kept byte for byte (latin-1 maps each byte to one character and back): a query written in
+    # another encoding than UTF-8 (windows-1251 on Russian sites) would otherwise decode to U+FFFD, and
+    # different values to one URL.
+    query = urlencode(sorted(params), encoding="latin-1")
     return urlunsplit((scheme, host, path, query, ""))
 
 
@@ -113,7 +116,7 @@ class _ParserInfo(dateutil_parser.parserinfo):
 
 
 _MONTH_WORDS = "|".join(sorted({w for names in _ParserInfo.MONTHS for w in names}, key=len, reverse=True))
-_TIME = r"(?:[ ,T]+\d{1,2}:\d{2}(?::\d{2})?)?"
+_TIME = r"(?:[ ,T]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?(?![^\W\d_]))?)?"  # 2:35 PM is 14:35
 DATE_PATTERN = re.compile(
     r"(?<![\d.])(?:"
     r"\d{4}-\d{2}-\d{2}" + _TIME
@@ -125,6 +128,8 @@ DATE_PATTERN = re.compile(
     re.IGNORECASE,
 )
 MIN_YEAR = 1990
+# A numeric date whose second number cannot be a month: dateutil would quietly read it month first.
+_NOT_DAY_FIRST = re.compile(r"\d{1,2}[./](1[3-9]|[2-9]\d)[./]\d{4}")
 
 
 def find_dates(text: str) -> list[str]:
@@ -159,6 +164,8 @@ def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
                 pass
     for candidate in find_dates(text):
         is_iso = re.match(r"\d{4}-", candidate) is not None
+        if dayfirst and _NOT_DAY_FIRST.match(candidate):
+            continue  # 03.13.2020 on a day-first site: a slip, or month first; either way not a date to store
         try:
             parsed = dateutil_parser.parse(
                 candidate.replace(",", " "),

@@ -18,6 +18,8 @@ CSTO = load_profile("csto")
     ("https://en.odkb-csto.org/news/?PAGEN_1=1", "https://en.odkb-csto.org/news/"),
     ("https://en.odkb-csto.org/news/?z=1&PAGEN_1=3", "https://en.odkb-csto.org/news/?PAGEN_1=3&z=1"),
     ("http://127.0.0.1:8000/upload/a b.jpg", "http://127.0.0.1:8000/upload/a%20b.jpg"),
+    ("https://en.odkb-csto.org/news/?PAGEN_1=01", "https://en.odkb-csto.org/news/"),
+    ("https://odkb-csto.org/news/?q=%d0%9f%d1%80", "https://odkb-csto.org/news/?q=%D0%9F%D1%80"),
 ])
 def test_canonical_url_folds_variants(url, expected):
     assert canonical_url(url, CSTO) == expected
@@ -50,11 +52,30 @@ def test_cyrillic_path_is_percent_encoded_once():
     ("20200703", "2020-07-03"),
     ("12345678", None),
     ("31.02.2020", None),
+    ("July 3, 2020 2:35 PM", "2020-07-03T14:35:00"),  # not 02:35
+    ("3 July 2020 2:35 pm, Moscow", "2020-07-03T14:35:00"),
+    ("03.13.2020", None),  # no 13th month: not read month first on a day-first site
+    ("12/25/2020", None),
     ("© 2009–2026", None),
     ("", None),
 ])
 def test_parse_date(text, expected):
     assert parse_date(text, dayfirst=True, formats=CSTO.date_formats) == expected
+
+
+def test_query_escapes_in_other_encodings_than_utf8_are_kept_byte_for_byte():
+    # windows-1251 "Террор" and "абвгде": decoded as UTF-8 both became U+FFFD escapes, one URL for two pages.
+    first = canonical_url("https://odkb-csto.org/news/?tag=%D2%E5%F0%F0%EE%F0", CSTO)
+    second = canonical_url("https://odkb-csto.org/news/?tag=%E0%E1%E2%E3%E4%E5", CSTO)
+    assert first == "https://odkb-csto.org/news/?tag=%D2%E5%F0%F0%EE%F0"
+    assert second == "https://odkb-csto.org/news/?tag=%E0%E1%E2%E3%E4%E5"
+    assert canonical_url(first, CSTO) == first
+
+
+def test_sid_is_a_page_parameter_not_tracking():
+    # PHP-Nuke-style sites number their stories with sid: dropping it made every story one URL.
+    urls = {canonical_url(f"http://example.com/modules.php?name=News&file=article&sid={n}", GENERIC) for n in (1, 2)}
+    assert len(urls) == 2
 
 
 def test_clean_text_nfc_spaces_controls_and_paragraphs():
