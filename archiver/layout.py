@@ -224,8 +224,8 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
         if not isinstance(node.tag, str) or node is headline or _inside(node, excluded) or htmltree.in_chrome(node):
             continue
         value = node.get("datetime") if node.tag == "time" else None
-        text = clean_line(node.text or "")
-        if value is None and (not text or len(text) > 80 or node.tag == "a" or not find_dates(text)):
+        text = clean_line(own_text(node))
+        if value is None and (not text or len(text) > 80 or node.tag == "a" or not _is_date_line(text)):
             continue
         published = parse_date(value or text, profile.dayfirst, profile.date_formats)
         if published:
@@ -234,6 +234,21 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
             if best is None or distance < best[0]:
                 best = (distance, published)
     return best[1] if best else None
+
+
+DATE_LINE_EXTRA = 40  # a date line may say more than its date ("Moscow, ...", "Published: ..."), not much more
+
+
+def own_text(node) -> str:
+    """The text an element holds itself, not its children's: before its first child and after each
+    (``<div><i class="icon-calendar"></i> 03.07.2020</div>`` holds " 03.07.2020")."""
+    return (node.text or "") + "".join(child.tail or "" for child in node)
+
+
+def _is_date_line(text: str) -> bool:
+    """A line that is a date with a few words around it, not a sentence that mentions one."""
+    dates = find_dates(text)
+    return bool(dates) and len(text) - len(dates[0]) <= DATE_LINE_EXTRA
 
 
 def _inside(node, excluded_ids: set[int]) -> bool:

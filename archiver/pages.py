@@ -128,9 +128,26 @@ class NewsPage:
                        for a in block.iter("a") if a.get("href")}
             if len(targets - {url}) > 1:
                 return None  # the block holds other articles too: no date of its own
-            for candidate in find_dates(block.text_content()):
-                return parse_date(candidate, self.profile.dayfirst, self.profile.date_formats)
+            found = self._block_date(block)
+            if found:
+                return found
             block = block.getparent()
+        return None
+
+    def _block_date(self, block) -> str | None:
+        """A teaser's date: in an element of its own (``<time>``, a class naming a date) before any date its
+        preview mentions; else the first in any one piece of its text (``text_content()`` glues
+        "preview.</p><span>01.07.2020" into one word, where no date is found); else one split by markup."""
+        read = lambda text: parse_date(text, self.profile.dayfirst, self.profile.date_formats)  # noqa: E731
+        for node in block.iter():
+            if isinstance(node.tag, str) and (node.tag == "time" or DATE_MARKS.search(
+                    f"{node.get('class') or ''} {node.get('id') or ''}".lower())):
+                found = read(node.get("datetime") or node.text_content())
+                if found:
+                    return found
+        for piece in (*block.itertext(), block.text_content()):
+            for candidate in find_dates(piece):
+                return read(candidate)
         return None
 
 
@@ -196,6 +213,7 @@ def listing_root(url: str, profile: SiteProfile) -> str:
     return canonical_url(parts._replace(query="&".join(f"{k}={v}" for k, v in query)).geturl(), profile)
 
 
+DATE_MARKS = re.compile(r"date|time|\bdata\b")  # on lower-cased class and id ("news-date-time", "data")
 PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links")  # on lower-cased marks
 
 
