@@ -29,6 +29,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 def absolute_url(base: str, href: str) -> str:
     href = href.strip()
+    if "\\" in href:  # browsers read a backslash in an http(s) URL as a slash (WHATWG URL standard)
+        href = href.replace("\\", "/")
     # Cache by what the result depends on: pages link to the same URLs in relative
     # form ("/news/..."), and keyed by each page's own URL every page would miss.
     if href.startswith(("http://", "https://")):
@@ -52,8 +54,11 @@ def _site_root(base: str) -> str:
 
 @lru_cache(maxsize=1 << 14)
 def _absolute_url(base: str, href: str) -> str:
-    url = urljoin(base, href)
-    return url if SAFE_URL.match(url) else safe_url_string(url)
+    try:
+        url = urljoin(base, href)
+        return url if SAFE_URL.match(url) else safe_url_string(url)
+    except ValueError:  # a port out of range, a broken IPv6 address: a link to nothing, as an empty href
+        return ""
 
 
 class Anchor(NamedTuple):

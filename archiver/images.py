@@ -48,7 +48,7 @@ def collect_images(scope, base: str) -> list[Image]:
         if IMAGE_NOISE.search(marks.lower()) or is_tiny(img, MIN_IMAGE_SIDE):
             continue
         absolute = hyperlinks.absolute_url(base, linked_image(img) or src)
-        if absolute in seen:
+        if not absolute or absolute in seen:  # "": an address no URL can be made of
             continue
         seen.add(absolute)
         images.append(Image(src=absolute, alt=clean_line(img.get("alt") or ""),

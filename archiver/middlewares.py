@@ -57,7 +57,10 @@ class RedirectGuardMiddleware:
         location = response.headers.get("Location")
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
-        target = canonical_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
+        try:
+            target = canonical_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
+        except ValueError:  # a Location no URL can be made of: RedirectMiddleware's request fails, logged
+            return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target in {canonical_url(url) for url in chain}:
             logger.warning("Redirect loop, giving up: %s -> %s", " -> ".join(chain), target)

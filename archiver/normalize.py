@@ -31,6 +31,7 @@ TRACKING_PARAMS = re.compile(
     re.IGNORECASE,
 )
 DIRECTORY_INDEXES = ("index.php", "index.html", "index.htm")
+JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PAGE_ONE = {"1"}
 
@@ -43,7 +44,10 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
     index files folded into their directory, and (when the profile asks) a
     trailing slash on extension-less paths. ``?PAGEN_1=1`` is the bare listing.
     """
-    return _canonical_url(url, profile.url_rules)
+    try:
+        return _canonical_url(url, profile.url_rules)
+    except ValueError:  # a port out of range or not a number, a broken IPv6 address: kept as written
+        return url.strip()
 
 
 # URLs that w3lib's functions would return unchanged (checked against them on 10^5 generated URLs):
@@ -73,9 +77,12 @@ def _canonical_url(url: str, rules: int) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
-    path = parts.path or "/"
+    # A Java servlet's session in the path (";jsessionid=..."): one page, whatever the session.
+    path = JSESSIONID.sub("", parts.path) or "/"
     last = path.rsplit("/", 1)[-1]
     if last.lower() in (profile.directory_index or DIRECTORY_INDEXES):
         path = path[: -len(last)]

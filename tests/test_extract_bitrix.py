@@ -127,3 +127,18 @@ def test_an_articles_date_after_an_icon_beats_a_date_its_first_sentence_mentions
     undated = summarize(url, english_article("", lead), "csto").article
     assert undated.is_article and undated.published is None
     assert summarize(url, english_article("", "Moscow, 25.06.2020"), "csto").article.published == "2020-06-25"
+
+
+def test_links_no_url_can_be_made_of_cost_the_page_nothing():
+    # A port out of range and a broken IPv6 address made w3lib raise, and the whole page was lost.
+    lines = "".join(f"<p>Line {n} of the statement of the CSTO Secretary General on the situation.</p>" for n in range(6))
+    html = (f'<html lang="en"><body><div class="news-detail"><h1>Statement of the CSTO Secretary General</h1>'
+            f'<span class="news-date-time">03.07.2020</span>{lines}<p>See <a href="http://odkb-csto.org:99999/x">'
+            f'the annex</a>, <a href="http://[::1/y">the map</a>.</p><img src="http://[::1/z.jpg">'
+            f'<img src="/upload/iblock/1/a.jpg"><a href="\\news\\news_odkb\\">Back to the section</a></div>'
+            f'</body></html>').encode()
+    summary = summarize("https://en.odkb-csto.org/news/news_odkb/statement/", html, "csto")
+    assert summary.article.is_article and summary.article.published == "2020-07-03"
+    assert [image.src for image in summary.article.images] == ["https://en.odkb-csto.org/upload/iblock/1/a.jpg"]
+    # A backslash in an href is a slash, as browsers read it.
+    assert "https://en.odkb-csto.org/news/news_odkb/" in [link.url for link in summary.links]

@@ -72,6 +72,13 @@ def test_query_escapes_in_other_encodings_than_utf8_are_kept_byte_for_byte():
     assert canonical_url(first, CSTO) == first
 
 
+def test_urls_that_cannot_be_normalized_come_back_as_written_and_ipv6_hosts_keep_their_brackets():
+    assert canonical_url("http://x.org:99999/a", CSTO) == "http://x.org:99999/a"  # w3lib raised
+    assert canonical_url("https://[::1]:8080/news/", CSTO) == "https://[::1]:8080/news/"
+    assert canonical_url("https://odkb-csto.org/news/news_odkb/slug/;jsessionid=A1B2", CSTO) == \
+        "https://odkb-csto.org/news/news_odkb/slug/"
+
+
 def test_sid_is_a_page_parameter_not_tracking():
     # PHP-Nuke-style sites number their stories with sid: dropping it made every story one URL.
     urls = {canonical_url(f"http://example.com/modules.php?name=News&file=article&sid={n}", GENERIC) for n in (1, 2)}
