@@ -83,3 +83,18 @@ def test_a_pages_links_out_of_scope_are_counted_by_reason(replica):
         list(spider.follow_links(page, response, is_article=False, is_listing=True))
     assert {reason: spider.crawler.stats.get_value(f"archiver/links/{reason}") for reason in reasons} == \
         {reason: 2 * count for reason, count in reasons.items()}
+
+
+def test_a_redirect_no_url_can_be_made_of_is_left_to_scrapy_not_raised():
+    from scrapy.http import Response
+
+    from archiver.middlewares import RedirectGuardMiddleware
+
+    guard = RedirectGuardMiddleware(max_times=5)
+    request = Request("https://odkb-csto.org/news/news_odkb/a/")
+    for location in (b"http://odkb-csto.org:99999/b/", b"http://[::1/b/"):
+        response = Response(request.url, status=302, headers={"Location": location}, request=request)
+        assert guard.process_response(request, response) is response
+    looping = Response(request.url, status=302, headers={"Location": request.url.encode()}, request=request)
+    with pytest.raises(Exception, match="redirect loop"):
+        guard.process_response(request, looping)
