@@ -123,20 +123,25 @@ class _ParserInfo(dateutil_parser.parserinfo):
 
 
 _MONTH_WORDS = "|".join(sorted({w for names in _ParserInfo.MONTHS for w in names}, key=len, reverse=True))
-_TIME = r"(?:[ ,T]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?(?![^\W\d_]))?)?"  # 2:35 PM is 14:35
+_TIME_ITSELF = r"[ ,T]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?(?![^\W\d_]))?"  # 2:35 PM is 14:35
+_TIME = rf"(?:{_TIME_ITSELF})?"
+_ORDINAL = r"(?:st|nd|rd|th)?"  # 3rd July, July 3rd
+# 3 июля 2020 г., 14:35: the time after "г." still belongs to the date (without a time "г." is left out)
+_YEAR_WORD_TIME = rf"(?:(?:\s*(?:г\.|(?:года|г)(?![^\W\d_])))?{_TIME_ITSELF})?"
 DATE_PATTERN = re.compile(
     r"(?<![\d.])(?:"
     r"\d{4}-\d{2}-\d{2}" + _TIME
-    + r"|\d{1,2}[./]\d{1,2}[./]\d{4}" + _TIME
-    + r"|\d{1,2}\s+(?:" + _MONTH_WORDS + r")\.?,?\s+\d{4}" + _TIME
+    + r"|\d{4}/\d{2}/\d{2}" + _TIME
+    + r"|\d{1,2}([./-])\d{1,2}\1\d{4}" + _YEAR_WORD_TIME
+    + r"|\d{1,2}" + _ORDINAL + r"\s+(?:" + _MONTH_WORDS + r")\.?,?\s+\d{4}" + _YEAR_WORD_TIME
     # A month name starts a word: the guard spares trying every month name at every letter.
-    + r"|(?<![^\W\d_])(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2},?\s+\d{4}" + _TIME
+    + r"|(?<![^\W\d_])(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2}" + _ORDINAL + r",?\s+\d{4}" + _TIME
     + r")(?![\d])",
     re.IGNORECASE,
 )
 MIN_YEAR = 1990
 # A numeric date whose second number cannot be a month: dateutil would quietly read it month first.
-_NOT_DAY_FIRST = re.compile(r"\d{1,2}[./](1[3-9]|[2-9]\d)[./]\d{4}")
+_NOT_DAY_FIRST = re.compile(r"\d{1,2}[./-](1[3-9]|[2-9]\d)[./-]\d{4}")
 
 
 def find_dates(text: str) -> list[str]:
@@ -170,7 +175,7 @@ def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
             except ValueError:
                 pass
     for candidate in find_dates(text):
-        is_iso = re.match(r"\d{4}-", candidate) is not None
+        is_iso = re.match(r"\d{4}[-/]", candidate) is not None  # year first: never day first
         if dayfirst and _NOT_DAY_FIRST.match(candidate):
             continue  # 03.13.2020 on a day-first site: a slip, or month first; either way not a date to store
         try:

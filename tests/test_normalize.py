@@ -55,6 +55,13 @@ def test_cyrillic_path_is_percent_encoded_once():
     ("July 3, 2020 2:35 PM", "2020-07-03T14:35:00"),  # not 02:35
     ("3 July 2020 2:35 pm, Moscow", "2020-07-03T14:35:00"),
     ("03.13.2020", None),  # no 13th month: not read month first on a day-first site
+    ("3 июня 2020 г., 14:35", "2020-06-03T14:35:00"),  # the time after "г.," is the date's
+    ("Jul 3rd, 2020", "2020-07-03"),
+    ("3rd July 2020", "2020-07-03"),
+    ("2020/07/03", "2020-07-03"),  # year first: never day first
+    ("03-07-2020", "2020-07-03"),
+    ("03-13-2020", None),
+    ("тел. 8-495-606-97-91", None),
     ("12/25/2020", None),
     ("© 2009–2026", None),
     ("", None),
