@@ -267,7 +267,9 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
                                            include_comments=False, include_tables=True,
                                            favor_recall=profile is not GENERIC)
     meta = _document_dict(document)
-    article.title = _best_title(tree, meta.get("title"))
+    # The page's own metadata title decides between headings; trafilatura's may be one of those headings.
+    article.title = _best_title(tree, htmltree.meta(tree, "og:title") or htmltree.title(tree) or meta.get("title"),
+                                fallback=meta.get("title"))
     text = clean_text(_table_rows_as_lines(meta.get("text") or ""))
     if profile is not GENERIC:
         text = "\n\n".join(line for line in paragraphs(text)
@@ -309,10 +311,21 @@ def _is_date_line(line: str) -> bool:
 
 
 def _headline_element(tree, title: str | None):
-    for node in tree.iter("h1"):
-        if clean_line(node.text_content()) == title:
-            return node
+    """The heading that shows the title (an ``<h1>``, or an ``<h2>``/``<h3>`` on templates that keep
+    ``<h1>`` for the site or the section), else the first ``<h1>``."""
+    if title:
+        for node in tree.iter(*HEADLINE_TAGS):
+            if _shows_title(clean_line(node.text_content()), title):
+                return node
     return next(tree.iter("h1"), None)
+
+
+HEADLINE_TAGS = ("h1", "h2", "h3")
+
+
+def _shows_title(heading: str, title: str) -> bool:
+    """``heading`` is ``title``, or its start ("Headline | Site name" in ``<title>``)."""
+    return bool(heading) and (heading == title or len(heading) >= 15 and title.startswith(heading))
 
 
 def _document_dict(document) -> dict:
@@ -327,7 +340,7 @@ def _generic_title(tree) -> str | None:
     return _best_title(tree, htmltree.meta(tree, "og:title") or htmltree.title(tree))
 
 
-def _best_title(tree, metadata_title: str | None) -> str | None:
+def _best_title(tree, metadata_title: str | None, fallback: str | None = None) -> str | None:
     """The page's own headline (its ``<h1>``) unless metadata clearly knows better.
 
     Metadata titles are often shortened (``og:title`` ending in "…") or carry
@@ -335,15 +348,21 @@ def _best_title(tree, metadata_title: str | None) -> str | None:
     """
     metadata_title = clean_line(metadata_title or "") or None
     headlines = [t for t in (clean_line(h.text_content()) for h in tree.iter("h1")) if t]
-    if not headlines:
-        return metadata_title
-    if len(headlines) == 1 or not metadata_title:
-        return headlines[0]
-    stem = metadata_title.rstrip(".…").strip().casefold()
-    for headline in headlines:
-        if headline.casefold().startswith(stem[:30]) or stem.startswith(headline.casefold()):
-            return headline
-    return headlines[0]
+    if metadata_title:
+        stem = metadata_title.rstrip(".…").strip().casefold()
+        # A title or heading under 15 characters ("CSTO", "News") says nothing of which heading it is.
+        matches = lambda heading: len(stem) >= 15 and heading.casefold().startswith(stem[:30]) or \
+            len(heading) >= 15 and stem.startswith(heading.casefold())  # noqa: E731
+        for headline in headlines:
+            if matches(headline):
+                return headline
+        # No <h1> says what the metadata says: templates that keep <h1> for the site or the section
+        # ("Military cooperation") and give the headline an <h2> or <h3>.
+        for node in tree.iter("h2", "h3"):
+            heading = clean_line(node.text_content())
+            if heading and matches(heading):
+                return heading
+    return headlines[0] if headlines else clean_line(fallback or "") or metadata_title
 
 
 def _parsed(value: str | None) -> str | None:

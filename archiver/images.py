@@ -103,14 +103,20 @@ def image_caption(img) -> str | None:
             if caption is not None:
                 return clean_line(caption.text_content()) or None
             break
-    holder = img.getparent() if img.getparent() is not None and img.getparent().tag in ("p", "a", "div", "span") \
-        else img
-    if holder.tag == "a" and holder.getparent() is not None:
-        holder = holder.getparent()
-    following = holder.getnext()
-    if following is not None and re.search(r"caption|podpis|photo-desc", following.get("class") or "", re.I):
-        return clean_line(following.text_content()) or None
+    # The block right after the image, or after the link, paragraph or box holding it (two levels up:
+    # <div class="detail-picture"><a href="photo.jpg"><img></a><div class="...-caption">).
+    node = img
+    for _ in range(3):
+        following = node.getnext()
+        if following is not None and CAPTION_MARKS.search(following.get("class") or ""):
+            return clean_line(following.text_content()) or None
+        node = node.getparent()
+        if node is None or node.tag not in ("p", "a", "div", "span", "picture"):
+            return None
     return None
+
+
+CAPTION_MARKS = re.compile(r"caption|podpis|photo-desc", re.IGNORECASE)
 
 
 def document_links(tree, url: str, container_selectors=()) -> list[dict]:

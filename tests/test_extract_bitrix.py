@@ -142,3 +142,25 @@ def test_links_no_url_can_be_made_of_cost_the_page_nothing():
     assert [image.src for image in summary.article.images] == ["https://en.odkb-csto.org/upload/iblock/1/a.jpg"]
     # A backslash in an href is a slash, as browsers read it.
     assert "https://en.odkb-csto.org/news/news_odkb/" in [link.url for link in summary.links]
+
+
+def test_a_headline_in_h2_under_an_h1_naming_the_section_is_the_title_and_dates_the_article():
+    # Off the profile's container selectors: the generic path with the profile. The <h1> names the section;
+    # <title> says which heading is the headline. The date follows the <h2>, which was never looked at.
+    url = "http://127.0.0.1:8765/news/military/uchenie-vzaimodeystvie-2020/"
+    article = summarize(url, (PAGES / "ru_h1_section_h2_headline.html").read_bytes(), "csto").article
+    assert article.is_article
+    assert article.title == "Учение «Взаимодействие-2020» завершилось"
+    assert article.published == "2020-12-11"
+    assert "Военное сотрудничество" not in paragraphs(article.text)
+    assert "Учение «Взаимодействие-2020» завершилось" not in paragraphs(article.text)
+    # The caption after the photo's link: <div><a href="photo.jpg"><img></a><div class="...-caption">
+    assert article.images[0].caption == "Заключительный этап учения"
+    assert article.images[0].src.startswith("http://127.0.0.1:8765/upload/iblock/c4d/")  # the photo, not its thumb
+
+
+def test_a_page_without_h1_is_dated_from_its_h2_headline():
+    url = "http://127.0.0.1:8765/news/culture/festival-pesni/"
+    article = summarize(url, (PAGES / "ru_h2_headline_icon_date.html").read_bytes(), "csto").article
+    assert article.title == "Фестиваль военной песни собрал участников"
+    assert article.published == "2020-12-07"  # <div class="date"><i></i>07.12.2020</div>
