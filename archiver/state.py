@@ -67,8 +67,9 @@ class CrawlState:
         return (row[0], row[1]) if row else (None, None)
 
     def listing_roots(self, profile) -> list[str]:
-        """Section listings found by earlier runs (first pages only), to be checked again."""
-        rows = self.archive.db.execute("SELECT url FROM pages WHERE kind = 'listing' AND http_status = 200")
+        """Section listings found by earlier runs (first pages only), to be checked again: those that
+        answered, whether with a page or with "not modified" (304: unchanged, not gone)."""
+        rows = self.archive.db.execute("SELECT url FROM pages WHERE kind = 'listing' AND http_status IN (200, 304)")
         roots = []
         for (url,) in rows:
             parts = urlsplit(url)

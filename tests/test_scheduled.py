@@ -197,3 +197,40 @@ def test_coverage_drop_against_earlier_runs():
     assert "articles with a date fell from 98% to 10%" in coverage_drop(broken_dates, [healthy], 0.3, 10)
     assert coverage_drop({**broken_dates, "articles": 3}, [healthy], 0.3, 10) is None  # too small to judge
     assert coverage_drop(broken_dates, [{**healthy, "articles": 2}], 0.3, 10) is None  # nothing to compare with
+
+
+def section_roots(hits) -> set[str]:
+    """The listings' first pages among the requests: /news/ and /news/<section>/, any host."""
+    return {(hit["host"], hit["path"]) for hit in hits
+            if hit["path"].startswith("/news/") and hit["path"].count("/") <= 3 and "?" not in hit["path"]}
+
+
+def test_unchanged_sections_stay_checked_and_a_full_run_reads_every_listing(site_server, crawl, tmp_path):
+    server, db = site_server, tmp_path / "archive.db"
+    hits = len(server.hits)
+    assert crawl(server.seeds, db).returncode == 0
+    first_pages = [hit for hit in server.hits[hits:] if hit["path"].startswith("/news/")]  # media apart
+
+    hits = len(server.hits)
+    assert crawl(server.seeds, db).returncode == 0  # nothing changed: the listings answer 304
+    second = server.hits[hits:]
+    assert any(hit["status"] == 304 for hit in second)
+    checked = section_roots(second)
+    assert len(checked) > len(server.seeds)  # the sections found by the first run, not only the seeds
+
+    hits = len(server.hits)
+    assert crawl(server.seeds, db).returncode == 0
+    # A section that answered 304 is as alive as one that answered 200: it was forgotten, and new articles
+    # listed only there were never found again.
+    assert section_roots(server.hits[hits:]) >= checked
+
+    hits = len(server.hits)
+    full = crawl(server.seeds, db, args=["-a", "full=1"])
+    assert full.returncode == 0, full.log[-2000:]
+    # Every listing is read again (a 304 listing shows no links): the run reaches every page again, the
+    # articles answering 304 (unchanged).
+    full_pages = [hit for hit in server.hits[hits:] if hit["path"].startswith("/news/")]
+    assert len(full_pages) > 0.9 * len(first_pages), (len(full_pages), len(first_pages))
+    assert not [hit for hit in full_pages if hit["status"] == 304 and (hit["host"], hit["path"]) in checked]
+    assert full.rows("select mode, articles_new, articles_updated from crawl_runs order by id desc limit 1")[0][:] \
+        == ("full", 0, 0)

@@ -134,7 +134,9 @@ class NewsSpider(scrapy.Spider):
         headers = {}
         if self.crawl_state is not None:
             self.crawl_state.mark(url, "seen")
-        if self.conditional:
+        # A full run reads every listing again (a listing answering 304 shows no links to follow); its articles
+        # may still answer 304, which says they are unchanged.
+        if self.conditional and (self.mode != "full" or self.profile.looks_like_article_url(url)):
             etag, last_modified = self.crawl_state.validators(url)
             if etag:
                 headers["If-None-Match"] = etag
