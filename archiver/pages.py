@@ -147,7 +147,9 @@ class NewsPage:
                     return found
         for piece in (*block.itertext(), block.text_content()):
             for candidate in find_dates(piece):
-                return read(candidate)
+                found = read(candidate)
+                if found:
+                    return found
         return None
 
 
