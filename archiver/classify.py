@@ -46,14 +46,14 @@ def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteP
     if (teasers >= 5 and teaser_chars >= MIN_TEASER_SHARE * body_chars) or \
             (teasers and teaser_chars >= TEASER_SHARE * body_chars):
         return False, "listing page"
-    if body_chars < MIN_DATED_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
-        return False, "listing page"
+    if body_chars < MIN_DATED_ARTICLE_CHARS and not article.published and len(page_layout().teaser_items) >= 3:
+        return False, "listing page"  # dated, it is a short post (a video and its caption) beside other news
     if not profiled and _teaser_share(article.text, page_layout().teaser_items) >= LISTING_TEXT_SHARE:
         return False, "listing page"  # the text is the teasers of other articles (their headlines left out)
     typed = htmltree.structured_type(tree) & ARTICLE_TYPES
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
         return True, ""
-    if body_chars < MIN_ARTICLE_CHARS and len(page_layout().teaser_items) >= 3:
+    if body_chars < MIN_ARTICLE_CHARS and not article.published and len(page_layout().teaser_items) >= 3:
         # Undated, a few lines of its own (a section's description, Bitrix's "News 1 - 20 of 3456" pager line)
         # above the teasers of other articles.
         return False, "listing page"

@@ -164,3 +164,16 @@ def test_a_page_without_h1_is_dated_from_its_h2_headline():
     article = summarize(url, (PAGES / "ru_h2_headline_icon_date.html").read_bytes(), "csto").article
     assert article.title == "Фестиваль военной песни собрал участников"
     assert article.published == "2020-12-07"  # <div class="date"><i></i>07.12.2020</div>
+
+
+def test_a_dated_post_too_short_to_archive_is_not_called_a_listing():
+    # A video and its caption beside a sidebar of other news: too short for an article (README: 40 characters
+    # with a date), and not a listing either, which made the spider treat it as one.
+    side = "".join(f'<div class="item"><span class="news-date-time">0{d}.07.2020</span> '
+                   f'<a href="/news/news_odkb/o{d}/">Other news number {d} about the CSTO</a></div>' for d in (1, 2, 3))
+    html = (f'<html lang="en"><body><div class="news-detail"><h1>Video: highlights of the exercise</h1>'
+            f'<span class="news-date-time">14.12.2020</span><iframe src="https://video.example/x"></iframe>'
+            f'<p>Highlights of the joint exercise.</p></div><div class="sidebar">{side}</div></body></html>').encode()
+    summary = summarize("https://en.odkb-csto.org/news/news_odkb/video/", html, "csto")
+    assert (summary.article.is_article, summary.article.reason) == (False, "body too short (33 characters)")
+    assert not summary.is_listing
