@@ -225,7 +225,7 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
             continue
         value = node.get("datetime") if node.tag == "time" else None
         text = clean_line(own_text(node))
-        if value is None and (not text or len(text) > 80 or node.tag == "a" or not _is_date_line(text)):
+        if value is None and (not text or len(text) > 80 or node.tag == "a" or not _is_short_date_line(text)):
             continue
         published = parse_date(value or text, profile.dayfirst, profile.date_formats)
         if published:
@@ -245,8 +245,9 @@ def own_text(node) -> str:
     return (node.text or "") + "".join(child.tail or "" for child in node)
 
 
-def _is_date_line(text: str) -> bool:
-    """A line that is a date with a few words around it, not a sentence that mentions one."""
+def _is_short_date_line(text: str) -> bool:
+    """A line that is a date with a few words around it, not a sentence that mentions one (looser than
+    extract's lone date line, which is removed from the text: this one only tells where a date is written)."""
     dates = find_dates(text)
     return bool(dates) and len(text) - len(dates[0]) <= DATE_LINE_EXTRA
 
