@@ -11,7 +11,6 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from w3lib.url import safe_url_string
 
-from .normalize import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +57,13 @@ class RedirectGuardMiddleware:
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
         try:
-            target = canonical_url(safe_url_string(urljoin(request.url, location.decode("latin-1"))))
+            target = safe_url_string(urljoin(request.url, location.decode("latin-1")))
         except ValueError:  # a Location no URL can be made of: RedirectMiddleware's request fails, logged
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        if target in {canonical_url(url) for url in chain}:
+        # The URLs as requested, not their canonical forms: /x/ -> /x/index.php is one page moving to its
+        # other name (stored under /x/), not a loop.
+        if target in {safe_url_string(url) for url in chain}:
             logger.warning("Redirect loop, giving up: %s -> %s", " -> ".join(chain), target)
             raise IgnoreRequest("redirect loop")
         if len(chain) > self.max_times:

@@ -142,3 +142,13 @@ def test_redirects_to_an_article_already_requested_become_its_aliases(replica, c
         article_url)}
     assert old in aliases
     assert any("/news/redirect/" in url for url in aliases), aliases
+
+
+def test_a_crawl_started_from_the_home_pages_archives_the_site(replica, truth, crawl, tmp_path):
+    """Seeds outside the profile's paths (the home page, with its press tab and "All CSTO News") are fetched
+    all the same: they were judged as links and dropped, and the run archived nothing."""
+    homes = [replica.base_urls[language] + "/" for language in ("en", "ru")]
+    result = crawl(homes, tmp_path / "archive.db")
+    assert result.returncode == 0, result.log[-3000:]
+    stored = {url for (url,) in result.rows("select url from articles")}
+    assert stored == set(truth), (sorted(set(truth) - stored)[:5], sorted(stored - set(truth))[:5])

@@ -98,3 +98,18 @@ def test_a_redirect_no_url_can_be_made_of_is_left_to_scrapy_not_raised():
     looping = Response(request.url, status=302, headers={"Location": request.url.encode()}, request=request)
     with pytest.raises(Exception, match="redirect loop"):
         guard.process_response(request, looping)
+
+
+def test_a_page_moving_to_its_index_php_name_is_not_a_redirect_loop():
+    from scrapy.http import Response
+
+    from archiver.middlewares import RedirectGuardMiddleware
+
+    guard = RedirectGuardMiddleware(max_times=5)
+    request = Request("https://odkb-csto.org/news/news_odkb/a/")
+    moving = Response(request.url, status=302, headers={"Location": b"/news/news_odkb/a/index.php"}, request=request)
+    assert guard.process_response(request, moving) is moving  # one page, its canonical URL the same: no loop
+    back = Request("https://odkb-csto.org/news/news_odkb/a/index.php", meta={"redirect_urls": [request.url]})
+    looping = Response(back.url, status=302, headers={"Location": b"/news/news_odkb/a/"}, request=back)
+    with pytest.raises(Exception, match="redirect loop"):
+        guard.process_response(back, looping)

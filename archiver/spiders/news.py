@@ -125,7 +125,9 @@ class NewsSpider(scrapy.Spider):
                                  self.run.interrupted_run)
                 starts += [(url, {}) for url in unfinished]
         for url, meta in starts:
-            if url not in self.scheduled and self.in_scope(url):
+            # A seed is fetched whatever the profile's paths allow (a home page is a fine start): its links are
+            # judged as any page's.
+            if url not in self.scheduled and (meta.get("seed") and not is_document_url(url) or self.in_scope(url)):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
