@@ -133,8 +133,9 @@ class CrawlState:
         self.redirects = {}
         return added
 
-    def record_removal(self, url: str, reason: str, http_status: int | None) -> bool:
-        """A known article is gone or vanished: recorded, never deleted. True if it is an archived article."""
+    def record_removal(self, url: str, reason: str, http_status: int | None, gone: bool = False) -> bool:
+        """A known article is gone (404, 410, or ``gone``) or vanished: recorded, never deleted. True if it is
+        an archived article."""
         article_id = self.archive.article_id_for(url)
         if article_id is None:
             return False
@@ -142,6 +143,6 @@ class CrawlState:
             self.archive.db.execute(
                 "INSERT INTO removals (article_id, url, reason, http_status, run_id, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [article_id, url, reason, http_status, self.run_id, utc_now()])
-            if http_status in (404, 410):
+            if gone or http_status in (404, 410):
                 self.archive.db.execute("UPDATE articles SET status = 'gone' WHERE id = ?", [article_id])
         return True

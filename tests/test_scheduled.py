@@ -234,3 +234,23 @@ def test_unchanged_sections_stay_checked_and_a_full_run_reads_every_listing(site
     assert not [hit for hit in full_pages if hit["status"] == 304 and (hit["host"], hit["path"]) in checked]
     assert full.rows("select mode, articles_new, articles_updated from crawl_runs order by id desc limit 1")[0][:] \
         == ("full", 0, 0)
+
+
+def test_an_article_removed_behind_a_not_found_page_is_gone_and_one_only_unlisted_is_not(site_server, crawl,
+                                                                                         tmp_path):
+    """Bitrix answers a removed element with 200 and a "not found" text (SET_STATUS_404=N): the article
+    vanished from its listing, and the page is no longer an article. It was recorded, and stayed live."""
+    server, site, db = site_server, site_server.site, tmp_path / "archive.db"
+    assert crawl(server.seeds, db).returncode == 0
+    removed = first_page_articles(site, "ru")[2]
+    site.delete_article(removed.key, soft_404=True)
+    url = server.base_urls[removed.language] + removed.path
+    second = crawl(server.seeds, db)
+    assert second.returncode == 0, second.log[-2000:]
+    article = rows(db, "select * from articles where url = ?", url)[0]
+    assert article["status"] == "gone"  # kept, never deleted
+    removal = rows(db, "select * from removals where article_id = ?", article["id"])
+    assert [(r["http_status"], r["reason"].split(" (")[0]) for r in removal] == [
+        (200, "vanished from listing, no longer an article")]
+    assert rows(db, "select articles_gone from crawl_runs where id = 2")[0][0] == 1
+    assert rows(db, "select count(*) from articles where status = 'gone'")[0][0] == 1

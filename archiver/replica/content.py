@@ -272,10 +272,11 @@ class ReplicaSite:
             self._listing_cache = {}
             self.version += 1
 
-    def delete_article(self, key: str) -> None:
-        """The URL then answers 404 and the article disappears from listings."""
+    def delete_article(self, key: str, soft_404: bool = False) -> None:
+        """The URL then answers 404 (or, ``soft_404``, 200 with a "not found" page, as Bitrix does with
+        ``SET_STATUS_404=N``) and the article disappears from listings."""
         with self._lock:
-            self.article(key).deleted = True
+            self.article(key).deleted = "soft_404" if soft_404 else True
             self._listing_cache = {}
             self.version += 1
 
@@ -364,7 +365,7 @@ class ReplicaSite:
                     add(f"/news/{extra}/{art.path.split('/')[3]}/", "second-section duplicate (canonical)", art.path)
             for art in self._build()[lang]:
                 if art.deleted:
-                    add(art.path, "deleted (404)")
+                    add(art.path, "deleted (soft 404)" if art.deleted == "soft_404" else "deleted (404)")
             add("/upload/docs/%D0%97%D0%B0%D1%8F%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%A1%D0%9A%D0%91%20"
                 "%D0%9E%D0%94%D0%9A%D0%91%20%D0%BE%D1%82%2016%20%D0%BC%D0%B0%D1%8F%202022.pdf", "PDF attachment")
             for path in ("/", "/?gen-tab=press", "/about/", "/authorized_organs/", "/documents/", "/contacts/"):

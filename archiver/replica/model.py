@@ -86,7 +86,7 @@ class Article:
     preview_image: str = ""
     detail_image: str = ""
     edits: int = 0
-    deleted: bool = False
+    deleted: bool | str = False  # True: answers 404; "soft_404": answers 200 with a "not found" page
     modified: float = 0.0         # epoch seconds for Last-Modified
     real: dict | None = None      # a real article's texts
     _blocks: list | None = field(default=None, repr=False)

@@ -313,6 +313,8 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith("/index.php"):
             path = path[: -len("index.php")]
         found = site.find(role, path)
+        if found and found[0].deleted == "soft_404":
+            return Response(200, pages.soft_404_page(ctx, found[1]))
         if not found or found[0].deleted:
             return html(pages.not_found_page(ctx), 404)
         art, section = found

@@ -172,6 +172,8 @@ class NewsSpider(scrapy.Spider):
         # Listings lead to more pages: their extraction goes first when pages wait for a worker.
         urgent = not self.profile.looks_like_article_url(url)
         page = await self.extractor.summarize(response.url, response.text, priority=int(urgent))
+        if response.meta.get("vanished"):
+            self.vanished_answer(url, response, page)
         if page.problem:
             self.crawler.stats.inc_value("archiver/skipped/bad_body")
             self.logger.warning("Unusable page (%s), skipped: %s", page.problem, response.url)
@@ -213,6 +215,18 @@ class NewsSpider(scrapy.Spider):
         else:
             self.logger.warning("Gone (HTTP %d): %s (linked from %s)", response.status, response.url,
                                 response.meta.get("source") or "a seed")
+
+    def vanished_answer(self, url: str, response, page: PageSummary) -> None:
+        """An archived article gone from its listing answered with a page: still an article, it is only
+        unlisted; not one any more (a "not found" page served with 200, an empty body), the article is gone."""
+        reason = page.problem or page.article.reason
+        if page.article.is_article and not page.problem:
+            self.crawl_state.record_removal(url, "vanished from listing, the page still there", response.status)
+        elif self.crawl_state.record_removal(url, f"vanished from listing, no longer an article ({reason})",
+                                             response.status, gone=True):
+            self.crawler.stats.inc_value("archiver/removals")
+            self.logger.warning("Archived article gone (vanished from its listing, the page now %s), kept in the "
+                                "archive: %s", reason, url)
 
     def request_dropped(self, request, spider):
         """A redirect that ends on a page already requested is dropped by the duplicate filter:
@@ -292,8 +306,9 @@ class NewsSpider(scrapy.Spider):
         vanished = [url for url in self.knowledge.vanished() if url not in self.scheduled]
         for url in vanished:
             self.logger.warning("Archived article vanished from its listing, checking it: %s", url)
-            self.crawl_state.record_removal(url, "vanished from listing", None)
-            self.crawler.engine.crawl(self.request(url, barren=0, priority=ARTICLE_PRIORITY, dont_filter=True))
+            request = self.request(url, barren=0, priority=ARTICLE_PRIORITY, dont_filter=True)
+            request.meta["vanished"] = True  # what the page answers decides what is recorded (see parse())
+            self.crawler.engine.crawl(request)
         if vanished:
             raise DontCloseSpider
 
