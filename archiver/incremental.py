@@ -99,10 +99,23 @@ class Knowledge:
         self.windows.setdefault(listing, ListingWindow()).add(page, url, teaser[1])
 
     def vanished(self) -> list[str]:
-        """Archived articles that should have been in a listing window this run read, but were not there."""
+        """Archived articles that should have been in a listing window this run read, but were in none.
+
+        Where an article should have been: the listing that first showed it, or the listing its URL sits
+        under (``/news/<section>/`` for ``/news/<section>/<slug>/``), when that one was read: the first may
+        be a home page's short press box, whose window soon ends above the article's date."""
         missing = []
+        seen = set().union(*(window.seen for window in self.windows.values()))
         for url, (title, date, listing) in self.known.items():
-            window = self.windows.get(listing) if listing else None
-            if window and window.covers(date) and not ({url} | self.aliases.get(url, set())) & window.seen:
+            if ({url} | self.aliases.get(url, set())) & seen:
+                continue
+            windows = (self.windows.get(key) for key in dict.fromkeys((listing, parent_listing(url))) if key)
+            if any(window is not None and window.covers(date) for window in windows):
                 missing.append(url)
         return missing
+
+
+def parent_listing(url: str) -> str:
+    """The URL one path level up (``https://host/news/sec/slug/`` -> ``https://host/news/sec/``)."""
+    head, slash, _ = url.rstrip("/").rpartition("/")
+    return head + "/" if slash and head.count("/") >= 3 else ""

@@ -113,3 +113,21 @@ def test_a_page_moving_to_its_index_php_name_is_not_a_redirect_loop():
     looping = Response(back.url, status=302, headers={"Location": b"/news/news_odkb/a/"}, request=back)
     with pytest.raises(Exception, match="redirect loop"):
         guard.process_response(back, looping)
+
+
+def test_an_article_first_seen_in_a_short_box_is_missed_where_its_section_listing_was_read():
+    from archiver.incremental import Knowledge
+
+    home, section = "http://127.0.0.1:8000/", "http://127.0.0.1:8000/news/news_odkb/"
+    old, listed = section + "removed/", section + "still-listed/"
+    # Both first seen in the home page's press box, which a later run reads to its first entries only.
+    known = {old: ("Removed", "2020-06-06", home), listed: ("Listed", "2020-06-07", home)}
+    knowledge = Knowledge(known, "incremental")
+    for n, date in enumerate(["2020-07-03", "2020-07-02", "2020-07-01"]):
+        knowledge.note_listing_entry(home, home, f"{section}new-{n}/", ("New", date))
+    entries = [(section + "a/", "2020-06-20"), (listed, "2020-06-07"), (section + "b/", "2020-06-01"),
+               (section + "c/", "2020-05-30")]
+    for n, (url, date) in enumerate(entries):
+        knowledge.note_listing_entry(section, section + ("?PAGEN_1=2" if n > 1 else ""), url, ("T", date))
+    # The box's window ends above both dates; the section's covers them, and shows one of the two.
+    assert knowledge.vanished() == [old]
