@@ -159,6 +159,8 @@ class NewsSpider(scrapy.Spider):
             if url in self.knowledge.known and self.crawl_state is not None:
                 self.crawler.stats.inc_value("archiver/not_modified/article")
                 self.crawl_state.touch(url)
+                if response.meta.get("vanished"):  # unchanged, so still the article: only unlisted
+                    self.crawl_state.record_removal(url, "vanished from listing, the page still there", 304)
             return
         if response.status in (404, 410):
             self.gone(url, response)
