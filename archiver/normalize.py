@@ -62,7 +62,9 @@ PLAIN_PATH_QUERY_URL = re.compile(_HOST_PORT + r"(?:/[A-Za-z0-9._~/-]*)?\?(?:[A-
 # (checked against it on 2 x 10^5 generated URLs; share buttons' links, new on every page, are such).
 _SAFE_PATH_CHAR = r"(?:[A-Za-z0-9._~/-]|%[0-9A-F]{2})"
 _SAFE_QUERY_CHAR = r"(?:[A-Za-z0-9._~=&-]|%[0-9A-F]{2})"
-SAFE_URL = re.compile(_HOST_PORT + r"(?:/" + _SAFE_PATH_CHAR + r"*(?:\?" + _SAFE_QUERY_CHAR + r"+)?)?$")
+# ... and no dot segment (".", ".."): w3lib 2.6 resolves them.
+_NO_DOT_SEGMENT = r"(?![^?]*/\.\.?(?:[/?]|$))"
+SAFE_URL = re.compile(_HOST_PORT + _NO_DOT_SEGMENT + r"(?:/" + _SAFE_PATH_CHAR + r"*(?:\?" + _SAFE_QUERY_CHAR + r"+)?)?$")
 
 
 @lru_cache(maxsize=1 << 14)  # pages repeat the same menus and sidebars: most links were seen before
