@@ -70,13 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser.add_argument("--keep", action="store_true", help="keep an existing demo archive (re-crawl it)")
     demo_parser.add_argument("--log-level", default="INFO")
     demo_parser.set_defaults(run=demo)
-    from .cluster import add_commands as add_cluster_commands  # archiver seed, archiver ingest
+    from .cluster.addon import add_commands as add_cluster_commands  # archiver seed, archiver ingest
 
     add_cluster_commands(commands)
-    from .explore import add_commands as add_explore_commands  # archiver explore
+    from .archive.explore import add_commands as add_explore_commands  # archiver explore
 
     add_explore_commands(commands)
-    from .verify import add_commands as add_verify_commands  # archiver verify, archiver show
+    from .capture.verify import add_commands as add_verify_commands  # archiver verify, archiver show
 
     add_verify_commands(commands)
     arguments = parser.parse_args(argv)

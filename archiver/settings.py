@@ -5,8 +5,8 @@ import os
 from scrapy.settings import default_settings as _scrapy_defaults
 
 from archiver import PROJECT_URL, __version__
-from archiver import consoles as _consoles
-from archiver.items import exported_fields
+from archiver.crawl import consoles as _consoles
+from archiver.crawl.items import exported_fields
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["archiver.spiders"]
@@ -66,19 +66,19 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
 # -- archival capture (README: "Archive layout and replay") ---------------------
-WARC_ENABLED = True  # every HTTP exchange into WARC/1.1 files (archiver.warc)
+WARC_ENABLED = True  # every HTTP exchange into WARC/1.1 files (archiver.capture.warc)
 WARC_DIR = ""  # default: warc/ next to ARCHIVE_DB
 WARC_PREFIX = "ARCHIVER"  # files are PREFIX-TIMESTAMP-SERIAL.warc.gz
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a new file is started past this
-MEDIA_ENABLED = True  # article images and linked documents, content-addressed (archiver.media)
+MEDIA_ENABLED = True  # article images and linked documents, content-addressed (archiver.capture.media)
 MEDIA_DIR = ""  # default: media/ next to ARCHIVE_DB
 MEDIA_MAXSIZE = 50 * 1024 * 1024  # larger media files are not downloaded
 
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the downloader: raw bodies (before decompression), every redirect and error.
-    "archiver.warc.WarcCaptureMiddleware": 950,
-    "archiver.middlewares.RetryBackoffMiddleware": 560,
-    "archiver.middlewares.RedirectGuardMiddleware": 650,
+    "archiver.capture.warc.WarcCaptureMiddleware": 950,
+    "archiver.crawl.middlewares.RetryBackoffMiddleware": 560,
+    "archiver.crawl.middlewares.RedirectGuardMiddleware": 650,
 }
 # Each spider middleware wraps every request a page yields: the spider itself sets each request's
 # depth (the next page of a listing is not a level deeper) and caps URL length (1,000) in its scope check.
@@ -95,20 +95,20 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
                    if path not in _consoles.CONSOLES.values()}
 EXTENSIONS = {
-    "archiver.runs.ArchiveRun": 100,
-    "archiver.consoles.ConsoleServers": 0,
-    # Debug records are not built at all unless a log handler takes them (archiver.loglevels).
-    "archiver.loglevels.LoggerThreshold": 0,
+    "archiver.crawl.runs.ArchiveRun": 100,
+    "archiver.crawl.consoles.ConsoleServers": 0,
+    # Debug records are not built at all unless a log handler takes them (archiver.crawl.loglevels).
+    "archiver.crawl.loglevels.LoggerThreshold": 0,
 }
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Our `scrapy crawl` returns the run's exit code (see archiver/commands/crawl.py).
 COMMANDS_MODULE = "archiver.commands"
 ITEM_PIPELINES = {
-    "archiver.pipelines.ValidationPipeline": 100,
-    "archiver.media.MediaPipeline": 200,  # before the archive: items carry their files' digests
-    "archiver.pipelines.ArchivePipeline": 300,
-    "archiver.pipelines.OncePerRunPipeline": 400,  # feed exports get one item per article
+    "archiver.crawl.pipelines.ValidationPipeline": 100,
+    "archiver.capture.media.MediaPipeline": 200,  # before the archive: items carry their files' digests
+    "archiver.crawl.pipelines.ArchivePipeline": 300,
+    "archiver.crawl.pipelines.OncePerRunPipeline": 400,  # feed exports get one item per article
 }
 
 # -- memory and order ----------------------------------------------------------------
@@ -126,4 +126,4 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # scrapy-redis queue and dupefilter and send items to `archiver ingest`;
 # without one, the addon does nothing (scrapy-redis is not even imported).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-ADDONS = {"archiver.cluster.ClusterAddon": 0}
+ADDONS = {"archiver.cluster.addon.ClusterAddon": 0}

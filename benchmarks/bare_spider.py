@@ -13,7 +13,7 @@ import argparse
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-from archiver.normalize import canonical_url
+from archiver.extraction.normalize import canonical_url
 from archiver.profiles import load_profile
 
 PROFILE = load_profile("csto")

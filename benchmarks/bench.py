@@ -58,7 +58,7 @@ from pathlib import Path
 import psutil
 
 from archiver import settings as project_settings
-from archiver.workers import available_cores
+from archiver.crawl.workers import available_cores
 from measure import ROOT, run_measured, steady_rate
 
 # Requests in flight, in every measured crawl and in bare Scrapy. 32 since 1e50d8a, when 16 left the all-cores

@@ -1,7 +1,7 @@
 """``scrapy crawl``, returning the archive run's exit code so cron can act on it.
 
 0 success, 3 crawl failed, 4 degraded, 75 another run holds the archive
-(see :mod:`archiver.runs`); Scrapy's own 1 (bootstrap failed) and 2 (usage).
+(see :mod:`archiver.crawl.runs`); Scrapy's own 1 (bootstrap failed) and 2 (usage).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import gc
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from ..runs import FINISHED_RUNS
+from ..crawl.runs import FINISHED_RUNS
 
 
 class Command(ScrapyCrawlCommand):

@@ -1,7 +1,7 @@
 """The ``news`` spider: discovers and archives every article of a news site.
 
 Navigation only: what a page *is* and what it *says* comes from
-:mod:`archiver.pages` and :mod:`archiver.extract`; what the site looks like
+:mod:`archiver.extraction.pages` and :mod:`archiver.extraction.extract`; what the site looks like
 comes from its profile (:mod:`archiver.profiles`).
 
     scrapy crawl news                                  # the profile's seeds
@@ -20,13 +20,13 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from ..incremental import Knowledge
-from ..items import ArticleItem
-from ..normalize import canonical_url
-from ..pages import PageSummary, is_document_url, listing_root, next_page
-from ..workers import PageExtractor, default_processes
+from ..crawl.incremental import Knowledge
+from ..crawl.items import ArticleItem
+from ..extraction.normalize import canonical_url
+from ..extraction.pages import PageSummary, is_document_url, listing_root, next_page
+from ..crawl.workers import PageExtractor, default_processes
 from ..profiles import load_profile
-from ..storage import utc_now
+from ..archive.storage import utc_now
 
 ARTICLE_PRIORITY, PAGINATION_PRIORITY, OTHER_PRIORITY = 20, 10, 0
 MAX_URL_LENGTH = 1000

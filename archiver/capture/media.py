@@ -1,0 +1,180 @@
+"""Media capture: article images and linked documents, downloaded politely and stored content-addressed.
+
+The documents (PDF, DOC, XLS...) an article's body links to are listed by its
+page object (:func:`archiver.extraction.images.document_links`) in the item's ``documents``.
+:class:`MediaPipeline` (``ITEM_PIPELINES`` 200, before the archive) downloads
+each image and document through Scrapy's own downloader (same politeness,
+robots.txt obeyed, and captured to WARC like every other exchange), and stores
+each file once, by the SHA-256 of its content:
+
+    MEDIA_DIR/ab/cd/abcd...ef.jpg        (MEDIA_DIR defaults to media/ next to ARCHIVE_DB)
+
+The extension is derived from the Content-Type (or a short, lower-case,
+alphanumeric URL extension); nothing else of the URL ever reaches the file
+system. Images and documents get ``sha256``, ``path``, ``bytes``,
+``content_type`` and ``fetched_at``. A URL is downloaded once per run, and not
+again in later runs while its file is in the archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import mimetypes
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import scrapy
+from itemadapter import ItemAdapter
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from ..archive.storage import utc_now
+from .warc import default_dir
+
+logger = logging.getLogger(__name__)
+
+SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
+KNOWN_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+                    "image/svg+xml": "svg", "application/pdf": "pdf", "image/tiff": "tif", "image/bmp": "bmp",
+                    "application/msword": "doc", "text/plain": "txt"}
+
+
+def safe_extension(content_type: str | None, url: str) -> str:
+    """A short, safe file extension: from the Content-Type, else the URL's, else ``bin``."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime in KNOWN_EXTENSIONS:
+        return KNOWN_EXTENSIONS[mime]
+    guessed = mimetypes.guess_extension(mime) if mime and mime != "application/octet-stream" else None
+    if guessed and SAFE_EXTENSION.match(guessed[1:]):
+        return guessed[1:]
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return extension if SAFE_EXTENSION.match(extension) else "bin"
+
+
+def media_relpath(sha256: str, extension: str) -> str:
+    """``ab/cd/<sha256>.<ext>``: the digest is hex and the extension checked, so the path is always safe."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256) or not SAFE_EXTENSION.match(extension):
+        raise ValueError(f"unsafe media name: {sha256!r}.{extension!r}")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
+
+
+def stored_path(media_dir: Path, relpath: str, db_path: str | None) -> str:
+    """The path stored in the archive: relative to the archive's directory when the media are under it."""
+    full = (Path(media_dir) / relpath).resolve()
+    if db_path:
+        base = Path(db_path).resolve().parent
+        try:
+            return full.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return str(full)
+
+
+def store_file(media_dir: Path, body: bytes, content_type: str | None, url: str) -> tuple[str, str, bool]:
+    """Store ``body`` by its SHA-256; returns (sha256, path under media_dir, written now)."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    relpath = media_relpath(sha256, safe_extension(content_type, url))
+    target = Path(media_dir) / relpath
+    if target.exists() and target.stat().st_size == len(body):
+        return sha256, relpath, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(body)
+    os.replace(temporary, target)
+    return sha256, relpath, True
+
+
+class MediaPipeline:
+    """Download each item's images and documents (``MEDIA_ENABLED``) and store them by SHA-256."""
+
+    def __init__(self, crawler):
+        settings = crawler.settings
+        if not settings.getbool("MEDIA_ENABLED", True):
+            raise NotConfigured("media capture is off (MEDIA_ENABLED)")
+        self.crawler, self.stats = crawler, crawler.stats
+        self.media_dir = default_dir(settings, "media", "MEDIA_DIR")
+        self.maxsize = settings.getint("MEDIA_MAXSIZE")
+        self.db_path = settings.get("ARCHIVE_DB")
+        self.fetched: dict[str, asyncio.Future] = {}  # URL -> its download, shared by every article
+        self.archive = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self):
+        run = getattr(self.crawler, "archive_run", None)
+        self.archive = run.archive if run is not None else None
+        if self.archive is None:
+            logger.info("Media capture off: this process has no archive (locked, or a cluster worker)")
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+
+    async def process_item(self, item):
+        if self.archive is None:
+            return item
+        adapter = ItemAdapter(item)
+        media = [(image, image.get("src")) for image in adapter.get("images") or []]
+        media += [(document, document.get("url")) for document in adapter.get("documents") or []]
+        results = await asyncio.gather(*(self.fetch(url) for _, url in media if url))
+        for (entry, _), result in zip([m for m in media if m[1]], results):
+            if result:
+                entry.update(result)
+        return item
+
+    def fetch(self, url: str) -> asyncio.Future:
+        if url not in self.fetched:
+            self.fetched[url] = asyncio.ensure_future(self._download(url))
+        return self.fetched[url]
+
+    def _known(self, url: str) -> dict | None:
+        """A file an earlier run stored for this URL, still on disk: not fetched again."""
+        for table, column in (("images", "src"), ("documents", "url")):
+            row = self.archive.db.execute(
+                f"SELECT sha256, path, bytes, content_type, fetched_at FROM {table} WHERE {column} = ? "
+                "AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1", [url]).fetchone()
+            if row:
+                path = Path(row[1]) if Path(row[1]).is_absolute() else Path(self.db_path).parent / row[1]
+                if path.exists():
+                    return dict(zip(("sha256", "path", "bytes", "content_type", "fetched_at"), row))
+        return None
+
+    async def _download(self, url: str) -> dict | None:
+        known = self._known(url)
+        if known:
+            self.stats.inc_value("archiver/media/known")
+            return known
+        request = scrapy.Request(url, dont_filter=True, priority=30,
+                                 meta={"allow_offsite": True, "download_maxsize": self.maxsize, "media": True})
+        try:
+            engine = self.crawler.engine
+            if hasattr(engine, "download_async"):
+                response = await engine.download_async(request)
+            else:
+                response = await maybe_deferred_to_future(engine.download(request))
+        except IgnoreRequest as reason:
+            self.stats.inc_value("archiver/media/not_fetched")
+            logger.info("Media not fetched (%s): %s", reason or "ignored", url)
+            return None
+        except Exception as error:
+            self.stats.inc_value("archiver/media/failed")
+            logger.warning("Could not fetch media %s: %s: %s", url, type(error).__name__, error)
+            return None
+        if response.status != 200:
+            self.stats.inc_value(f"archiver/media/http_{response.status}")
+            logger.warning("Media not archived (HTTP %d): %s", response.status, url)
+            return None
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        sha256, relpath, written = store_file(self.media_dir, response.body, content_type, url)
+        self.stats.inc_value("archiver/media/files")
+        if written:
+            self.stats.inc_value("archiver/media/bytes", len(response.body))
+            self.stats.inc_value("archiver/media/stored")
+        else:
+            self.stats.inc_value("archiver/media/duplicate_content")
+        return {"sha256": sha256, "path": stored_path(self.media_dir, relpath, self.db_path),
+                "bytes": len(response.body), "content_type": content_type, "fetched_at": utc_now()}

@@ -1,0 +1,309 @@
+"""``archiver verify`` and ``archiver show``: the archive's fixity check, and the raw capture behind a row.
+
+verify re-reads every WARC record named in ``captures`` (each gzip member on
+its own, so one bad byte condemns one record, not the rest of its file),
+checks its block and payload digests and that it is the record the row says,
+that the rows cover each WARC file from its first byte to its last (a record
+no row lists is reported), that the CDXJ index lists every response and
+revisit, that every article points at a captured response, and that every
+media file's SHA-256 matches its name and its rows. Any problem: exit 1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import sqlite3
+import sys
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def archive_dirs(db: str | Path, warc_dir=None, media_dir=None) -> tuple[Path, Path]:
+    base = Path(db).parent
+    return Path(warc_dir) if warc_dir else base / "warc", Path(media_dir) if media_dir else base / "media"
+
+
+def read_member(path: Path, offset: int, length: int):
+    """The one WARC record stored at ``offset`` (a gzip member of ``length`` bytes), fully read and checked."""
+    with open(path, "rb") as file:
+        file.seek(offset)
+        member = file.read(length)
+    if len(member) != length:
+        raise ValueError(f"file ends {length - len(member)} bytes before the record's end")
+    records = []
+    for record in ArchiveIterator(io.BytesIO(member), check_digests=True):
+        payload = record.raw_stream.read()
+        records.append((record, payload))
+    if len(records) != 1:
+        raise ValueError(f"{len(records)} records where one was expected")
+    return records[0]
+
+
+class Verifier:
+    def __init__(self, db: str | Path, warc_dir=None, media_dir=None, out=sys.stdout):
+        self.db_path = Path(db)
+        self.warc_dir, self.media_dir = archive_dirs(db, warc_dir, media_dir)
+        self.out = out
+        self.problems: list[str] = []
+        self.counts = defaultdict(int)
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+        print(text, file=self.out)
+
+    def run(self) -> int:
+        if not self.db_path.exists():
+            self.problem(f"MISSING archive {self.db_path}")
+            return EXIT_PROBLEMS
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "captures" in tables:
+            self.check_warcs(conn)
+            self.check_articles(conn)
+        if "images" in tables:
+            self.check_media(conn, tables)
+        conn.close()
+        summary = ", ".join(f"{value} {name}" for name, value in sorted(self.counts.items()))
+        status = f"{len(self.problems)} PROBLEMS" if self.problems else "OK"
+        print(f"archiver verify: {status}; checked {summary or 'nothing'}", file=self.out)
+        return EXIT_PROBLEMS if self.problems else EXIT_OK
+
+    # -- WARC records, captures, CDXJ ----------------------------------------
+
+    def check_warcs(self, conn) -> None:
+        rows = conn.execute("SELECT * FROM captures ORDER BY warc_file, offset").fetchall()
+        by_file: dict[str, list] = defaultdict(list)
+        for row in rows:
+            by_file[row["warc_file"]].append(row)
+        on_disk = {path.name for path in self.warc_dir.glob("*.warc.gz")} if self.warc_dir.exists() else set()
+        for name in sorted(on_disk - set(by_file)):
+            self.problem(f"UNINDEXED {name}: a WARC file no captures row lists")
+        for name, records in sorted(by_file.items()):
+            path = self.warc_dir / name
+            if name not in on_disk:
+                self.problem(f"MISSING {name}: {len(records)} captures, e.g. {records[0]['url']}")
+                continue
+            self.counts["WARC files"] += 1
+            position = 0
+            for row in records:
+                if row["offset"] > position:
+                    self.unlisted(path, position, row["offset"])
+                elif row["offset"] < position:
+                    self.problem(f"OVERLAP {name}@{row['offset']}: {row['url']}")
+                self.check_record(path, row)
+                position = row["offset"] + row["length"]
+            size = path.stat().st_size
+            if size > position:
+                self.unlisted(path, position, size)
+            elif size < position:
+                self.problem(f"TRUNCATED {name}: {size} bytes, captures end at {position}")
+        self.check_cdxj(rows)
+
+    def check_record(self, path: Path, row) -> None:
+        self.counts["WARC records"] += 1
+        where = f"{path.name}@{row['offset']} {row['record_type']} {row['url']}"
+        try:
+            record, payload = read_member(path, row["offset"], row["length"])
+        except (OSError, ValueError, EOFError, zlib.error, gzip.BadGzipFile, Exception) as error:
+            self.problem(f"CORRUPT {where}: unreadable ({type(error).__name__}: {error})")
+            return
+        headers = record.rec_headers
+        if record.digest_checker.passed is False:
+            self.problem(f"CORRUPT {where}: {'; '.join(map(str, record.digest_checker.problems))}")
+        elif row["record_type"] in ("response", "revisit", "request") and \
+                not headers.get_header("WARC-Block-Digest"):
+            self.problem(f"CORRUPT {where}: no WARC-Block-Digest")
+        if headers.get_header("WARC-Record-ID") != row["record_id"] or record.rec_type != row["record_type"]:
+            self.problem(f"MISMATCH {where}: the file holds {record.rec_type} "
+                         f"{headers.get_header('WARC-Record-ID')}, captures says {row['record_id']}")
+        if (row["payload_digest"] or None) != (headers.get_header("WARC-Payload-Digest") or None):
+            self.problem(f"MISMATCH {where}: payload digest differs from the captures row")
+        if record.rec_type == "response" and row["payload_digest"]:
+            # warcio checks the payload digest only when it can; check it here in every case.
+            from .warc import sha1_digest
+
+            if sha1_digest(payload) != row["payload_digest"]:
+                self.problem(f"CORRUPT {where}: payload digest mismatch")
+
+    def unlisted(self, path: Path, start: int, end: int) -> None:
+        """Bytes no captures row covers: name the records found there."""
+        with open(path, "rb") as file:
+            file.seek(start)
+            chunk = file.read(end - start)
+        try:
+            found = [(record.rec_type, record.rec_headers.get_header("WARC-Target-URI"))
+                     for record in ArchiveIterator(io.BytesIO(chunk))]
+        except Exception as error:
+            found = [(f"unreadable bytes ({type(error).__name__})", "")]
+        for kind, url in found or [("unreadable bytes", "")]:
+            self.problem(f"UNLISTED {path.name}@{start}..{end}: {kind} {url or ''} has no captures row".rstrip())
+
+    def check_cdxj(self, rows) -> None:
+        index = self.warc_dir / "index.cdxj"
+        listed = set()
+        if index.exists():
+            for line in index.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    fields = json.loads(line.split(" ", 2)[2])
+                    listed.add((fields["filename"], int(fields["offset"])))
+                except (IndexError, KeyError, ValueError):
+                    self.problem(f"CDXJ unreadable line: {line[:120]}")
+        expected = {(row["warc_file"], row["offset"]): row for row in rows
+                    if row["record_type"] in ("response", "revisit")}
+        self.counts["CDXJ lines"] += len(listed)
+        for key in sorted(set(expected) - listed):
+            self.problem(f"NOT IN CDXJ {key[0]}@{key[1]}: {expected[key]['url']}")
+        for key in sorted(listed - set(expected)):
+            self.problem(f"STALE CDXJ line {key[0]}@{key[1]}: no such capture")
+
+    def check_articles(self, conn) -> None:
+        captured = {(row[0], row[1]) for row in conn.execute(
+            "SELECT warc_file, offset FROM captures WHERE record_type IN ('response', 'revisit')")}
+        for table in ("articles", "article_versions"):
+            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if "warc_file" not in columns:
+                continue
+            for row in conn.execute(f"SELECT id, warc_file, warc_offset FROM {table} WHERE warc_file IS NOT NULL"):
+                self.counts[f"{table} with a capture"] += 1
+                if (row[1], row[2]) not in captured:
+                    self.problem(f"MISSING capture of {table} {row[0]}: {row[1]}@{row[2]}")
+
+    # -- media ---------------------------------------------------------------
+
+    def check_media(self, conn, tables) -> None:
+        digests: dict[Path, str] = {}
+
+        def sha256_of(path: Path) -> str:
+            if path not in digests:
+                digest = hashlib.sha256()
+                with open(path, "rb") as file:
+                    for block in iter(lambda: file.read(1 << 20), b""):
+                        digest.update(block)
+                digests[path] = digest.hexdigest()
+            return digests[path]
+
+        base = self.db_path.parent
+        for table, column in (("images", "src"), ("documents", "url")):
+            if table not in tables:
+                continue
+            names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if "sha256" not in names:
+                continue
+            for row in conn.execute(f"SELECT id, {column}, sha256, path, bytes FROM {table} WHERE sha256 IS NOT NULL"):
+                self.counts[f"{table} files"] += 1
+                path = Path(row[3]) if Path(row[3]).is_absolute() else base / row[3]
+                where = f"{table} {row[0]} {row[1]} ({row[3]})"
+                if not path.exists():
+                    self.problem(f"MISSING media {where}")
+                elif sha256_of(path) != row[2]:
+                    self.problem(f"CORRUPT media {where}: SHA-256 {sha256_of(path)} != {row[2]}")
+                elif row[4] is not None and path.stat().st_size != row[4]:
+                    self.problem(f"CORRUPT media {where}: {path.stat().st_size} bytes, row says {row[4]}")
+        if self.media_dir.exists():
+            for path in sorted(p for p in self.media_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                self.counts["media files on disk"] += 1
+                if sha256_of(path) != path.name.split(".")[0]:
+                    self.problem(f"CORRUPT media file {path}: its SHA-256 is {sha256_of(path)}")
+
+
+def verify(arguments) -> int:
+    return Verifier(arguments.db, arguments.warc_dir, arguments.media_dir).run()
+
+
+# -- show ------------------------------------------------------------------------
+
+
+def find_capture(conn, target: str):
+    """The article (by id or URL, aliases too) and its response capture row."""
+    article = None
+    if target.isdigit():
+        article = conn.execute("SELECT * FROM articles WHERE id = ?", [int(target)]).fetchone()
+    if article is None:
+        from ..extraction.normalize import canonical_url
+
+        for url in dict.fromkeys([target, canonical_url(target)]):
+            article = conn.execute("SELECT * FROM articles WHERE url = ?", [url]).fetchone() or conn.execute(
+                "SELECT articles.* FROM url_aliases JOIN articles ON articles.id = url_aliases.article_id "
+                "WHERE url_aliases.url = ?", [url]).fetchone()
+            if article is not None:
+                break
+    return article
+
+
+def show(arguments) -> int:
+    warc_dir, _ = archive_dirs(arguments.db, arguments.warc_dir)
+    conn = sqlite3.connect(f"file:{Path(arguments.db)}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    article = find_capture(conn, arguments.article)
+    if article is None:
+        print(f"archiver show: no article {arguments.article!r} in {arguments.db}", file=sys.stderr)
+        return 2
+    if not article["warc_file"]:
+        print(f"archiver show: article {article['id']} has no WARC capture (archived with WARC_ENABLED off?)",
+              file=sys.stderr)
+        return 2
+    chain = []
+    row = conn.execute("SELECT * FROM captures WHERE warc_file = ? AND offset = ?",
+                       [article["warc_file"], article["warc_offset"]]).fetchone()
+    while row is not None and row["record_type"] == "revisit" and len(chain) < 5:
+        chain.append(row)
+        row = conn.execute("SELECT * FROM captures WHERE record_id = ? AND record_type = 'response'",
+                           [row["refers_to"]]).fetchone() or conn.execute(
+            "SELECT * FROM captures WHERE payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
+            [row["payload_digest"]]).fetchone()
+    if row is None:
+        print(f"archiver show: capture {article['warc_file']}@{article['warc_offset']} not in the captures table",
+              file=sys.stderr)
+        return 1
+    record, payload = read_member(warc_dir / row["warc_file"], row["offset"], row["length"])
+    out = sys.stdout.buffer
+    if not arguments.raw:
+        lines = [f"article {article['id']}: {article['url']}"]
+        for revisit in chain:
+            lines.append(f"revisit {revisit['warc_file']}@{revisit['offset']} {revisit['warc_date']} "
+                         f"(identical payload, stored once):")
+        lines.append(f"WARC {row['warc_file']}@{row['offset']} {row['record_type']} {row['warc_date']} "
+                     f"{row['url']} {row['payload_digest']}")
+        out.write(("\n".join(f"# {line}" for line in lines) + "\n").encode("utf-8"))
+    http_headers = record.http_headers
+    if chain:  # what the server answered this time; the payload is the original's
+        http_headers = read_member(warc_dir / chain[0]["warc_file"], chain[0]["offset"], chain[0]["length"])[0]\
+            .http_headers
+    out.write(http_headers.to_bytes())
+    encoding = (http_headers.get_header("Content-Encoding") or "").lower()
+    if encoding in ("gzip", "x-gzip", "deflate") and not arguments.raw:
+        try:
+            payload = zlib.decompress(payload, 47 if "gzip" in encoding else 15)
+            out.write(f"# (body shown decoded from Content-Encoding: {encoding}; --raw for the bytes)\n"
+                      .encode("utf-8"))
+        except zlib.error:
+            pass
+    out.write(payload)
+    out.flush()
+    return 0
+
+
+def add_commands(commands) -> None:
+    verify_parser = commands.add_parser("verify", help="check every WARC record, index and media file")
+    verify_parser.add_argument("--db", default="data/archive.db", help="the archive (default: data/archive.db)")
+    verify_parser.add_argument("--warc-dir", help="WARC directory (default: warc/ next to the archive)")
+    verify_parser.add_argument("--media-dir", help="media directory (default: media/ next to the archive)")
+    verify_parser.set_defaults(run=verify)
+    show_parser = commands.add_parser("show", help="print the raw capture (HTTP headers + body) of an article")
+    show_parser.add_argument("article", help="the article's id or URL")
+    show_parser.add_argument("--db", default="data/archive.db")
+    show_parser.add_argument("--warc-dir", help="WARC directory (default: warc/ next to the archive)")
+    show_parser.add_argument("--raw", action="store_true",
+                             help="exactly the HTTP headers and body as stored (no decoding, no comment lines)")
+    show_parser.set_defaults(run=show)

@@ -1,0 +1,1 @@
+"""Scrapy plumbing: items, pipelines, middlewares, the run's bookkeeping, incremental knowledge, extraction workers."""

@@ -1,0 +1,134 @@
+"""Item pipelines: validation, then the SQLite archive."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
+
+from ..archive.storage import SaveCounts
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationPipeline:
+    """Drop what is not an archivable article, saying why; flag articles without a date."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        for required in ("url", "title", "text"):
+            if not adapter.get(required):
+                self.stats.inc_value(f"archive/dropped/no_{required}")
+                raise DropItem(f"no {required}: {adapter.get('url')}")
+        if not adapter.get("published"):
+            self.stats.inc_value("archive/date_missing")
+            logger.warning("No date found, kept and flagged (date_missing=1): %s", adapter["url"])
+        return item
+
+
+def item_row(item) -> dict:
+    """An item as a row: a shallow copy of a dataclass item (its values are already plain
+    data: ItemAdapter's recursive ``asdict`` cost more than the archive's writes), else
+    ItemAdapter's dict for any other kind of item."""
+    if is_dataclass(item) and not isinstance(item, type):
+        return {name: getattr(item, name) for name in _field_names(type(item))}
+    return ItemAdapter(item).asdict()
+
+
+@lru_cache(maxsize=None)
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(kind))
+
+
+class ArchivePipeline:
+    """Write articles to the archive (``ARCHIVE_DB``) in batched transactions.
+
+    The archive is the run's (:mod:`archiver.crawl.runs`): each batch is written in
+    one transaction together with the crawl state that led to it.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
+        self.stats = crawler.stats
+        self.run = None
+        self.pending: list[dict] = []
+        self.totals = SaveCounts()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self):
+        self.run = getattr(self.crawler, "archive_run", None)
+        if self.run is None:
+            raise NotConfigured("ArchivePipeline needs the archiver.crawl.runs.ArchiveRun extension")
+        if self.run.archive is not None:
+            logger.info("Archive: %s (%d articles)", self.run.db_path, self.run.archive.count())
+
+    def process_item(self, item):
+        if self.run is None or self.run.archive is None:
+            return item  # locked out: nothing is written
+        row = item_row(item)
+        self.run.observe(row)
+        self.pending.append(row)
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        archive = self.run.archive
+        with archive.db.atomic():
+            self.run.state.flush()
+            counts = archive.save(self.pending, run_id=self.run.run_id)
+        self.pending = []
+        for name in ("new", "updated", "unchanged", "aliased"):
+            value = getattr(counts, name)
+            setattr(self.totals, name, getattr(self.totals, name) + value)
+            if value:
+                self.stats.inc_value(f"archive/{name}", value)
+
+    def close_spider(self):
+        if self.run is None or self.run.archive is None:
+            return
+        self.flush()
+        logger.info("Archive %s: %d new, %d updated, %d unchanged, %d stored under another URL; %d articles in all",
+                    self.run.db_path, self.totals.new, self.totals.updated, self.totals.unchanged,
+                    self.totals.aliased, self.run.archive.count())
+
+
+class OncePerRunPipeline:
+    """One item per article and run, for feed exports (``-O items.jsonl``).
+
+    An article fetched twice in a run (directly, and again through a redirect
+    chain) is archived once with every URL that led to it; the second item
+    stops here, after the archive has recorded those URLs.
+    """
+
+    def __init__(self, stats):
+        self.stats = stats
+        self.emitted: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_item(self, item):
+        url = ItemAdapter(item).get("url")
+        if url in self.emitted:
+            self.stats.inc_value("archive/dropped/fetched_twice_in_run")
+            raise DropItem(f"already archived in this run: {url}", log_level="DEBUG")
+        self.emitted.add(url)
+        return item

@@ -1,0 +1,246 @@
+"""Page objects: what the spider needs to know of one response, as pure functions of it.
+
+:class:`NewsPage` parses a page once and offers its article (see
+:mod:`archiver.extraction.extract`) and its links, each classified for navigation.
+The spider decides what to follow; this module only describes the page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import parse_qsl, urlsplit
+
+from . import htmltree, hyperlinks
+from .extract import Article, body_problem, decode_html, extract_from_tree
+from .images import DOCUMENT_TYPES, document_links
+from .normalize import canonical_url, find_dates, parse_date
+from ..profiles import SiteProfile, load_profile
+from ..archive.stemming import article_stems
+
+# Documents and media that are never crawled as pages.
+NON_PAGE_EXTENSIONS = re.compile(
+    rf"\.({DOCUMENT_TYPES}|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
+    r"jpe?g|png|gif|bmp|tiff?|webp|svg|ico|heic|mp3|wav|ogg|flac|m4a|mp4|avi|mov|wmv|mkv|webm|flv|swf|"
+    r"css|js|woff2?|ttf|eot)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    url: str  # canonical absolute URL
+    text: str
+    is_pagination: bool
+    looks_like_article: bool
+
+    @property
+    def is_headline(self) -> bool:
+        """Links to articles carry their headline; "Previous day", "Next" or a date do not."""
+        return self.looks_like_article and len(self.text) >= 15 and len(self.text.split()) >= 3
+
+
+class NewsPage:
+    """One fetched HTML page of a news site."""
+
+    def __init__(self, url: str, body: str | bytes, profile: SiteProfile, content_type: str | None = None):
+        self.url, self.profile = url, profile
+        self.html = decode_html(body, content_type)
+        self.problem = body_problem(self.html)
+        self.tree = None if self.problem else htmltree.parse(self.html)
+        if self.tree is None and not self.problem:
+            self.problem = "unparseable HTML"
+
+    @cached_property
+    def base(self) -> str:
+        """The URL relative links resolve against (``<base href>``, else the page's)."""
+        return htmltree.base_url(self.tree, self.url)
+
+    @cached_property
+    def article(self) -> Article:
+        if self.tree is None:
+            return Article(url=canonical_url(self.url, self.profile), reason=self.problem)
+        return extract_from_tree(self.tree, self.url, self.profile)
+
+    @cached_property
+    def documents(self) -> list[dict]:
+        """Documents (PDF, DOC...) linked inside the article's container, else anywhere in the page."""
+        if self.tree is None:
+            return []
+        return document_links(self.tree, self.url, self.profile.container_selectors)
+
+    @cached_property
+    def links(self) -> list[PageLink]:
+        """Every distinct followable link of the page, canonicalized, in document order."""
+        if self.tree is None:
+            return []
+        found: dict[str, PageLink] = {}
+        pager_blocks: dict = {}
+        for anchor in hyperlinks.anchors(self.tree, self.base):
+            if not anchor.followable:
+                continue
+            url = canonical_url(anchor.url, self.profile)
+            if not url.startswith(("http://", "https://")):
+                continue
+            text, element = anchor.text, anchor.element
+            known = found.get(url)
+            if known is not None:
+                # A teaser links its picture and its headline: keep the headline.
+                if len(text) > len(known.text):
+                    found[url] = PageLink(url, text, known.is_pagination, known.looks_like_article)
+                continue
+            found[url] = PageLink(
+                url=url,
+                text=text,
+                is_pagination=self.is_pagination_url(url) or in_pager(element, marked=pager_blocks),
+                looks_like_article=self.profile.looks_like_article_url(url),
+            )
+        return list(found.values())
+
+    def is_pagination_url(self, url: str) -> bool:
+        if "?" not in url:  # most links: no query, no page parameter
+            return False
+        return any(self.profile.is_pagination_param(name) for name, _ in parse_qsl(urlsplit(url).query))
+
+    @cached_property
+    def teasers(self) -> dict[str, tuple[str, str | None]]:
+        """Listing entries: article URL -> (headline, date) as the listing shows them."""
+        if self.tree is None:
+            return {}
+        headlines = {link.url: link.text for link in self.links if link.is_headline}
+        entries: dict[str, tuple[str, str | None]] = {}
+        for anchor in hyperlinks.anchors(self.tree, self.base):
+            if anchor.tag != "a" or not anchor.followable:
+                continue
+            url = canonical_url(anchor.url, self.profile)
+            if url in headlines and url not in entries:
+                entries[url] = (headlines[url], self._teaser_date(anchor.element, url))
+        return entries
+
+    def _teaser_date(self, link, url: str) -> str | None:
+        """The date written in the teaser block around a headline link (the block holding only this article)."""
+        block = link.getparent()
+        for _ in range(4):
+            if block is None:
+                return None
+            targets = {canonical_url(hyperlinks.absolute_url(self.url, a.get("href") or ""), self.profile)
+                       for a in block.iter("a") if a.get("href")}
+            if len(targets - {url}) > 1:
+                return None  # the block holds other articles too: no date of its own
+            found = self._block_date(block)
+            if found:
+                return found
+            block = block.getparent()
+        return None
+
+    def _block_date(self, block) -> str | None:
+        """A teaser's date: in an element of its own (``<time>``, a class naming a date) before any date its
+        preview mentions; else the first in any one piece of its text (``text_content()`` glues
+        "preview.</p><span>01.07.2020" into one word, where no date is found); else one split by markup."""
+        read = lambda text: parse_date(text, self.profile.dayfirst, self.profile.date_formats)  # noqa: E731
+        for node in block.iter():
+            if isinstance(node.tag, str) and (node.tag == "time" or DATE_MARKS.search(
+                    f"{node.get('class') or ''} {node.get('id') or ''}".lower())):
+                found = read(node.get("datetime") or node.text_content())
+                if found:
+                    return found
+        for piece in (*block.itertext(), block.text_content()):
+            for candidate in find_dates(piece):
+                found = read(candidate)
+                if found:
+                    return found
+        return None
+
+
+
+@dataclass
+class PageSummary:
+    """What the spider needs of a page, as plain data: it crosses process boundaries."""
+
+    url: str
+    problem: str | None
+    article: Article
+    links: list[PageLink]
+    teasers: dict[str, tuple[str, str | None]]  # only for listings
+    documents: list[dict] = field(default_factory=list)  # only for articles: [{"url", "text"}]
+    # Only for articles: the stems of title and text for the archive's search (archiver.archive.stemming), made
+    # here so that they are made on every core, not by the crawl process at its end.
+    search_stems: str | None = None
+
+    @property
+    def is_listing(self) -> bool:
+        return self.article.reason == "listing page"
+
+
+def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSummary:
+    """Parse and extract one page once: its article, links and (for a listing) entries.
+
+    A pure function of its arguments, run in a worker process when extraction
+    is spread over cores (``profile`` may then be a profile name or path).
+    """
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    page = NewsPage(url, body, profile)
+    article = page.article
+    teasers = page.teasers if article.reason == "listing page" else {}
+    documents = page.documents if article.is_article else []
+    search_stems = article_stems(article.title, article.text) if article.is_article else None
+    return PageSummary(url, page.problem, article, page.links, teasers, documents, search_stems)
+
+
+def page_number(url: str, profile: SiteProfile) -> int | None:
+    """The listing page a URL shows (``?PAGEN_1=3`` is 3, the bare listing 1), if paginated by parameter."""
+    for name, value in parse_qsl(urlsplit(url).query):
+        if profile.is_pagination_param(name):
+            return int(value) if value.isdigit() else None
+    return 1
+
+
+def next_page(url: str, links: list[PageLink], profile: SiteProfile) -> list[PageLink]:
+    """Of the pager links, the next page only (all of them when page numbers are unknown)."""
+    current = page_number(url, profile)
+    pager = [link for link in links if link.is_pagination]
+    numbered = [(page_number(link.url, profile), link) for link in pager]
+    if current is None or any(number is None for number, _ in numbered):
+        return pager
+    later = [(number, link) for number, link in numbered if number > current]
+    return [min(later, key=lambda pair: pair[0])[1]] if later else []
+
+
+def listing_root(url: str, profile: SiteProfile) -> str:
+    """A listing's first page: its URL without pagination parameters."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not profile.is_pagination_param(k)]
+    return canonical_url(parts._replace(query="&".join(f"{k}={v}" for k, v in query)).geturl(), profile)
+
+
+DATE_MARKS = re.compile(r"date|time|\bdata\b")  # on lower-cased class and id ("news-date-time", "data")
+PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links")  # on lower-cased marks
+
+
+def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
+    """A link of a pager block ("1 2 3 Next"), or one marked ``rel=next``/``prev``.
+
+    ``marked`` remembers each block's verdict across the links of one page (they share blocks).
+    """
+    if (element.get("rel") or "").lower() in ("next", "prev", "previous"):
+        return True
+    marked = {} if marked is None else marked
+    node = element
+    for _ in range(levels):
+        node = node.getparent()
+        if node is None:
+            return False
+        verdict = marked.get(node)
+        if verdict is None:
+            marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+            verdict = marked[node] = bool(PAGER_MARKS.search(marks))
+        if verdict:
+            return True
+    return False
+
+
+def is_document_url(url: str) -> bool:
+    """A link to a document or media file, not a page."""
+    return bool(NON_PAGE_EXTENSIONS.search(urlsplit(url).path))
