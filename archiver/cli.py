@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +36,7 @@ def project_root() -> Path:
 
 
 def demo(arguments) -> int:
+    from .archive.readonly import NEWEST_ARTICLES_QUERY, ReadOnlyArchive
     from .replica import ReplicaSite, serve_replica
 
     db = Path(arguments.db).resolve()
@@ -50,12 +50,14 @@ def demo(arguments) -> int:
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "archiver.settings"}
         result = subprocess.run(command, cwd=project_root(), env=env)
         expected = len(site.ground_truth(server.base_urls))
-    with sqlite3.connect(db) as conn:
-        stored = conn.execute("select count(*) from articles").fetchone()[0]
-        by_language = conn.execute("select language, count(*) from articles group by language").fetchall()
+    archive = ReadOnlyArchive(db)
+    try:
+        stored, by_language = archive.count_articles(), archive.articles_by_language()
+    finally:
+        archive.close()
     print(f"Crawl exited with {result.returncode}; {stored} articles archived "
           f"(replica has {expected}) in {db}: {dict(by_language)}")
-    print(f"Look inside: sqlite3 {db} 'select published, language, title from articles order by published desc'")
+    print(f"Look inside: sqlite3 {db} '{NEWEST_ARTICLES_QUERY}'")
     return result.returncode
 
 

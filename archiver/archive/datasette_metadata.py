@@ -2,163 +2,27 @@
 
 Written next to the database by :func:`archiver.archive.explore.refresh` as ``metadata.json`` (and
 ``settings.json``), so that ``datasette data/`` (configuration-directory mode) shows it all with no flag.
-Declarative: a table or a canned query is an entry in :data:`TABLES` or :data:`CANNED_QUERIES`.
+Declarative: table and column descriptions come from :mod:`archiver.archive.schema` (declared there once);
+a canned query is an entry in :data:`CANNED_QUERIES`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlite_utils
+
+from . import schema
 
 METADATA_FILE = "metadata.json"
 SETTINGS_FILE = "settings.json"
 # Datasette settings written next to the archive unless already set there. Suggesting facets costs up
 # to 50 ms per column on every table page (2 s on 100k articles); the useful facets are configured.
 SETTINGS = {"suggest_facets": False}
-
-TABLES = {
-    "articles": ("One row per archived article (unique canonical URL). The English and Russian versions of an "
-                 "item are two rows, linked in translations.", {
-        "id": "Integer primary key",
-        "url": "Canonical absolute URL (unique): lower-case scheme and host, no fragment or tracking parameters, "
-               "redirects resolved",
-        "title": "The article's own headline",
-        "published": "Publication date, ISO 8601 (date or datetime); empty when the page shows none",
-        "date_missing": "1 when no date was found on the page (the article is kept)",
-        "text": "Clean body text, one paragraph per line, paragraphs separated by a blank line",
-        "language": "en, ru, ... from the page's lang, else the host's language",
-        "section": "Section slug (news_odkb)",
-        "section_url": "The section's listing URL",
-        "section_title": "The section's name",
-        "description": "From the page's metadata, when real",
-        "author": "From the page's metadata, when real",
-        "content_hash": "SHA-256 of title, published and text: tells an edit from an unchanged re-fetch",
-        "image_count": "Number of rows in images",
-        "extractor": "profile:<name> or generic",
-        "fetched_at": "When the current content was fetched (UTC)",
-        "first_seen": "When the article was first archived (UTC)",
-        "last_seen": "When a crawl last saw it (UTC)",
-        "run_id": "The crawl run that wrote the current content",
-        "status": "live, or gone once the site answers 404/410 for it",
-        "listing_title": "The article's entry in a listing (to notice edits without fetching it)",
-        "listing_date": "The date shown in that listing entry",
-        "listing_url": "The first page of that listing",
-        "warc_file": "Provenance: the WARC file holding the response the article was extracted from",
-        "warc_offset": "Offset of that response record in the WARC file",
-        "published_year": "Year of published (generated column, for the year facet)",
-    }),
-    "images": ("The images of each article, in order", {
-        "id": "Integer primary key",
-        "article_id": "The article",
-        "src": "Absolute URL, percent-encoded",
-        "alt": "The image's alt text",
-        "caption": "Its caption (figcaption or the caption block after it)",
-        "position": "Order in the article, from 0 (the detail picture first)",
-        "sha256": "SHA-256 of the downloaded file; empty when it could not be fetched",
-        "path": "Where the downloaded file is stored (content-addressed)",
-        "bytes": "Size of the downloaded file",
-        "content_type": "Its Content-Type",
-        "fetched_at": "When it was downloaded (UTC)",
-    }),
-    "documents": ("Documents (PDF, DOC...) linked from articles, downloaded like images", {
-        "id": "Integer primary key",
-        "article_id": "The article",
-        "url": "The document's URL",
-        "text": "The link's text",
-        "position": "Order in the article, from 0",
-        "sha256": "SHA-256 of the downloaded file; empty when it could not be fetched",
-        "path": "Where the downloaded file is stored (content-addressed)",
-        "bytes": "Size of the downloaded file",
-        "content_type": "Its Content-Type",
-        "fetched_at": "When it was downloaded (UTC)",
-    }),
-    "captures": ("One row per WARC record written: the WARC index", {
-        "id": "Integer primary key",
-        "run_id": "The crawl run that wrote it",
-    }),
-    "url_aliases": ("Other URLs that led to an article (redirect sources, duplicate section paths)", {
-        "url": "The other canonical URL",
-        "article_id": "The article it led to",
-        "first_seen": "When it was first seen (UTC)",
-    }),
-    "article_versions": ("Content an edit replaced: the article's previous title, date and text", {
-        "id": "Integer primary key",
-        "article_id": "The article",
-        "title": "The previous headline",
-        "published": "The previous publication date",
-        "text": "The previous text",
-        "content_hash": "SHA-256 of that content",
-        "fetched_at": "When that content was fetched (UTC)",
-        "run_id": "The run that had written it",
-        "superseded_at": "When a crawl found the new content (UTC)",
-        "superseded_by_run": "The run that replaced it",
-        "warc_file": "Provenance: WARC file of the response it came from",
-        "warc_offset": "Offset of that response record",
-    }),
-    "crawl_runs": ("One row per crawl run: when, how, and what it found", {
-        "id": "Integer primary key",
-        "started": "Start (UTC)",
-        "finished": "End (UTC)",
-        "status": "running, finished, interrupted or failed",
-        "mode": "incremental, complete (after an interrupted run) or full",
-        "seeds": "The start URLs (JSON list)",
-        "pid": "Process id of the crawl",
-        "requests": "Requests made",
-        "responses_2xx": "2xx responses",
-        "responses_3xx": "3xx responses",
-        "responses_4xx": "4xx responses",
-        "responses_5xx": "5xx responses",
-        "articles_new": "Articles archived for the first time",
-        "articles_updated": "Articles whose content changed",
-        "articles_unchanged": "Articles seen again unchanged",
-        "articles_gone": "Articles the site removed",
-        "errors": "ERROR log lines",
-        "items_dropped": "Items dropped, by reason (JSON)",
-        "coverage": "Share of extracted articles with each field (JSON)",
-        "degraded": "Why the run is degraded, if it is",
-        "finish_reason": "Scrapy's finish reason",
-        "exit_code": "Exit code of the crawl (0 ok, 3 failed, 4 degraded, 75 locked)",
-    }),
-    "pages": ("The crawl state of every URL: what it is and when it was fetched", {
-        "url": "Canonical URL",
-        "kind": "article, listing, other or error",
-        "state": "seen (scheduled), fetched, stored (article archived)",
-        "http_status": "Last HTTP status",
-        "etag": "ETag, for conditional requests",
-        "last_modified": "Last-Modified, for conditional requests",
-        "fetched_at": "When it was last fetched (UTC)",
-        "run_id": "The last run that touched it",
-    }),
-    "removals": ("Articles the site removed, and how we noticed", {
-        "id": "Integer primary key",
-        "article_id": "The article",
-        "url": "Its URL",
-        "reason": "HTTP 404, HTTP 410, vanished from listing",
-        "http_status": "The status seen",
-        "run_id": "The run that noticed",
-        "seen_at": "When (UTC)",
-    }),
-    "translations": ("The same item in another language: each pair is linked both ways; never merged", {
-        "article_id": "The article",
-        "translation_id": "Its version in another language",
-        "language": "The language of translation_id",
-        "method": "How they were matched: same path (on both hosts), or same date and images",
-    }),
-    "article_search": ("Search helper: each article's Snowball stems (used by the search query)", {
-        "article_id": "The article",
-        "language": "Its language",
-        "stems": "Stems of title and text (Russian stemmer for Cyrillic words, English for others)",
-        "content_hash": "The content_hash the stems were made from",
-        "stemmer": "Stemmer version",
-    }),
-}
 
 CANNED_QUERIES = {
     "search": {
@@ -218,33 +82,9 @@ order by v.superseded_at desc""",
 }
 
 
-def schema_comments() -> dict[str, dict[str, str]]:
-    """``{table: {column: comment}}`` from the comments of :mod:`archiver.archive.schema` (``"col": type,  # comment``):
-    the description of a column added there without one here."""
-    import inspect
-
-    from . import schema
-
-    comments: dict[str, dict[str, str]] = defaultdict(dict)
-    table = None
-    for line in inspect.getsource(schema).splitlines():
-        start = re.match(r"([A-Z_]+) = \{", line)
-        if start:
-            table = start.group(1).lower()
-        found = re.search(r'"(\w+)":\s*\w+,\s*#\s*(.+)$', line)
-        if table and found:
-            comments[table][found.group(1)] = found.group(2).strip()
-        if line.startswith("}") or (start and line.rstrip().endswith("}")):
-            table = None
-    return comments
-
-
-# For a column of a new table that nobody described yet.
-GENERIC = {"id": "Integer primary key", "article_id": "The article", "run_id": "The crawl run"}
-
-
 def column_descriptions(table: str) -> dict[str, str]:
-    return {**GENERIC, **schema_comments().get(table, {}), **TABLES.get(table, ("", {}))[1]}
+    """``{column: description}`` of a table, as Datasette shows them: from :data:`archiver.archive.schema.TABLES`."""
+    return {column.name: column.label for column in schema.table(table).columns}
 
 
 def metadata(db: sqlite_utils.Database, name: str) -> dict:
@@ -272,15 +112,13 @@ def metadata(db: sqlite_utils.Database, name: str) -> dict:
         "for research and reference, not a licence to republish. Search: the search query (any inflected "
         "form) or the search box of articles (exact words).")
     tables = {}
-    comments = schema_comments()
-    for table in [*TABLES, *(t for t in comments if t not in TABLES)]:
-        if not db[table].exists():
+    for table in schema.TABLES:
+        if not db[table.name].exists():
             continue
-        table_description, columns = TABLES.get(table, (None, {}))
-        columns = {**GENERIC, **comments.get(table, {}), **columns}
-        present = {row[1] for row in db.execute(f"PRAGMA table_xinfo([{table}])")}
-        tables[table] = {"description": table_description,
-                         "columns": {column: text for column, text in columns.items() if column in present}}
+        present = {row[1] for row in db.execute(f"PRAGMA table_xinfo([{table.name}])")}
+        tables[table.name] = {"description": schema.plain(table.description),
+                              "columns": {column: text for column, text in column_descriptions(table.name).items()
+                                          if column in present}}
     tables["articles"].update(label_column="title", sort_desc="published",
                               facets=["section", "language", "published_year"])
     tables["images"].update(sort="article_id", facets=["position"])

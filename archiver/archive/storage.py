@@ -12,42 +12,21 @@ previous version and its crawl state.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
+from . import captures
+from .rows import insert_row, insert_rows
 from .schema import ARTICLES, ensure_schema
 from .stemming import STEMMER_VERSION
 
 logger = logging.getLogger(__name__)
 # A downloaded image's or document's file (archiver.capture.media), stored with its row.
 MEDIA_COLUMNS = ("sha256", "path", "bytes", "content_type", "fetched_at")
-
-
-@lru_cache(maxsize=64)
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(f"[{column}]" for column in columns)
-    return f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))})"
-
-
-def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
-    """Insert one row into an existing table; returns its rowid.
-
-    A plain prepared ``INSERT``: the schema is sqlite-utils' (created or
-    migrated on open) and these rows hold only scalars, so ``Table.insert``'s
-    per-row column checks and JSON conversion are not needed on the crawl's
-    hot path (they cost more than SQLite's own work there).
-    """
-    return db.execute(_insert_sql(table, tuple(row)), list(row.values())).lastrowid
-
-
-def insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> None:
-    """Insert rows that all have the same columns, in one ``executemany``."""
-    if rows:
-        db.conn.executemany(_insert_sql(table, tuple(rows[0])), [list(row.values()) for row in rows])
 
 
 def utc_now() -> str:
@@ -215,3 +194,27 @@ class Archive:
 
     def count(self, table: str = "articles") -> int:
         return self.db[table].count
+
+    # -- media files and WARC captures (archiver.capture) -------------------
+
+    def downloaded_files(self, url: str) -> Iterator[dict]:
+        """The files earlier runs downloaded from ``url``: the newest image row's, then the newest
+        document row's (each read only when the one before it is not taken), as dicts of MEDIA_COLUMNS."""
+        for table, column in (("images", "src"), ("documents", "url")):
+            row = self.db.execute(
+                f"SELECT {', '.join(MEDIA_COLUMNS)} FROM {table} WHERE {column} = ? "
+                "AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1", [url]).fetchone()
+            if row:
+                yield dict(zip(MEDIA_COLUMNS, row))
+
+    def add_captures(self, rows: list[dict]) -> None:
+        """A batch of ``captures`` rows (one per WARC record), in one transaction."""
+        captures.add_captures(self.db, rows)
+
+    def revisit_original(self, payload_digest: str) -> dict | None:
+        """The first archived response with this payload (URL, WARC date, record id), or None."""
+        return captures.revisit_original(self.db, payload_digest)
+
+    def count_captures(self, run_id: int | None) -> int:
+        """The number of WARC records a crawl run wrote."""
+        return captures.count_run_captures(self.db, run_id)

@@ -33,6 +33,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from ..archive.storage import utc_now
+from ..crawl.runs import ArchiveRun
 from .warc import default_dir
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class MediaPipeline:
         return cls(crawler)
 
     def open_spider(self):
-        run = getattr(self.crawler, "archive_run", None)
+        run = self.crawler.get_extension(ArchiveRun)
         self.archive = run.archive if run is not None else None
         if self.archive is None:
             logger.info("Media capture off: this process has no archive (locked, or a cluster worker)")
@@ -133,14 +134,12 @@ class MediaPipeline:
 
     def _known(self, url: str) -> dict | None:
         """A file an earlier run stored for this URL, still on disk: not fetched again."""
-        for table, column in (("images", "src"), ("documents", "url")):
-            row = self.archive.db.execute(
-                f"SELECT sha256, path, bytes, content_type, fetched_at FROM {table} WHERE {column} = ? "
-                "AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1", [url]).fetchone()
-            if row:
-                path = Path(row[1]) if Path(row[1]).is_absolute() else Path(self.db_path).parent / row[1]
-                if path.exists():
-                    return dict(zip(("sha256", "path", "bytes", "content_type", "fetched_at"), row))
+        for known in self.archive.downloaded_files(url):
+            path = Path(known["path"])
+            if not path.is_absolute():  # stored relative to the archive's directory
+                path = Path(self.db_path).parent / path
+            if path.exists():
+                return known
         return None
 
     async def _download(self, url: str) -> dict | None:

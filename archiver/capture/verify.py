@@ -15,13 +15,14 @@ import gzip
 import hashlib
 import io
 import json
-import sqlite3
 import sys
 import zlib
 from collections import defaultdict
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+
+from ..archive.readonly import ReadOnlyArchive
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -63,15 +64,14 @@ class Verifier:
         if not self.db_path.exists():
             self.problem(f"MISSING archive {self.db_path}")
             return EXIT_PROBLEMS
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        archive = ReadOnlyArchive(self.db_path)
+        tables = archive.tables()
         if "captures" in tables:
-            self.check_warcs(conn)
-            self.check_articles(conn)
+            self.check_warcs(archive)
+            self.check_articles(archive)
         if "images" in tables:
-            self.check_media(conn, tables)
-        conn.close()
+            self.check_media(archive, tables)
+        archive.close()
         summary = ", ".join(f"{value} {name}" for name, value in sorted(self.counts.items()))
         status = f"{len(self.problems)} PROBLEMS" if self.problems else "OK"
         print(f"archiver verify: {status}; checked {summary or 'nothing'}", file=self.out)
@@ -79,8 +79,8 @@ class Verifier:
 
     # -- WARC records, captures, CDXJ ----------------------------------------
 
-    def check_warcs(self, conn) -> None:
-        rows = conn.execute("SELECT * FROM captures ORDER BY warc_file, offset").fetchall()
+    def check_warcs(self, archive: ReadOnlyArchive) -> None:
+        rows = archive.captures_in_file_order()
         by_file: dict[str, list] = defaultdict(list)
         for row in rows:
             by_file[row["warc_file"]].append(row)
@@ -167,21 +167,19 @@ class Verifier:
         for key in sorted(listed - set(expected)):
             self.problem(f"STALE CDXJ line {key[0]}@{key[1]}: no such capture")
 
-    def check_articles(self, conn) -> None:
-        captured = {(row[0], row[1]) for row in conn.execute(
-            "SELECT warc_file, offset FROM captures WHERE record_type IN ('response', 'revisit')")}
+    def check_articles(self, archive: ReadOnlyArchive) -> None:
+        captured = archive.captured_responses()
         for table in ("articles", "article_versions"):
-            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if "warc_file" not in columns:
+            if "warc_file" not in archive.columns(table):
                 continue
-            for row in conn.execute(f"SELECT id, warc_file, warc_offset FROM {table} WHERE warc_file IS NOT NULL"):
+            for row in archive.capture_positions(table):
                 self.counts[f"{table} with a capture"] += 1
                 if (row[1], row[2]) not in captured:
                     self.problem(f"MISSING capture of {table} {row[0]}: {row[1]}@{row[2]}")
 
     # -- media ---------------------------------------------------------------
 
-    def check_media(self, conn, tables) -> None:
+    def check_media(self, archive: ReadOnlyArchive, tables) -> None:
         digests: dict[Path, str] = {}
 
         def sha256_of(path: Path) -> str:
@@ -197,10 +195,9 @@ class Verifier:
         for table, column in (("images", "src"), ("documents", "url")):
             if table not in tables:
                 continue
-            names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if "sha256" not in names:
+            if "sha256" not in archive.columns(table):
                 continue
-            for row in conn.execute(f"SELECT id, {column}, sha256, path, bytes FROM {table} WHERE sha256 IS NOT NULL"):
+            for row in archive.media_files(table, column):
                 self.counts[f"{table} files"] += 1
                 path = Path(row[3]) if Path(row[3]).is_absolute() else base / row[3]
                 where = f"{table} {row[0]} {row[1]} ({row[3]})"
@@ -224,18 +221,16 @@ def verify(arguments) -> int:
 # -- show ------------------------------------------------------------------------
 
 
-def find_capture(conn, target: str):
+def find_capture(archive: ReadOnlyArchive, target: str):
     """The article (by id or URL, aliases too) and its response capture row."""
     article = None
     if target.isdigit():
-        article = conn.execute("SELECT * FROM articles WHERE id = ?", [int(target)]).fetchone()
+        article = archive.article_by_id(int(target))
     if article is None:
         from ..extraction.normalize import canonical_url
 
         for url in dict.fromkeys([target, canonical_url(target)]):
-            article = conn.execute("SELECT * FROM articles WHERE url = ?", [url]).fetchone() or conn.execute(
-                "SELECT articles.* FROM url_aliases JOIN articles ON articles.id = url_aliases.article_id "
-                "WHERE url_aliases.url = ?", [url]).fetchone()
+            article = archive.article_by_url(url)
             if article is not None:
                 break
     return article
@@ -243,9 +238,8 @@ def find_capture(conn, target: str):
 
 def show(arguments) -> int:
     warc_dir, _ = archive_dirs(arguments.db, arguments.warc_dir)
-    conn = sqlite3.connect(f"file:{Path(arguments.db)}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    article = find_capture(conn, arguments.article)
+    archive = ReadOnlyArchive(arguments.db)
+    article = find_capture(archive, arguments.article)
     if article is None:
         print(f"archiver show: no article {arguments.article!r} in {arguments.db}", file=sys.stderr)
         return 2
@@ -254,14 +248,10 @@ def show(arguments) -> int:
               file=sys.stderr)
         return 2
     chain = []
-    row = conn.execute("SELECT * FROM captures WHERE warc_file = ? AND offset = ?",
-                       [article["warc_file"], article["warc_offset"]]).fetchone()
+    row = archive.capture_at(article["warc_file"], article["warc_offset"])
     while row is not None and row["record_type"] == "revisit" and len(chain) < 5:
         chain.append(row)
-        row = conn.execute("SELECT * FROM captures WHERE record_id = ? AND record_type = 'response'",
-                           [row["refers_to"]]).fetchone() or conn.execute(
-            "SELECT * FROM captures WHERE payload_digest = ? AND record_type = 'response' ORDER BY id LIMIT 1",
-            [row["payload_digest"]]).fetchone()
+        row = archive.revisited_response(row)
     if row is None:
         print(f"archiver show: capture {article['warc_file']}@{article['warc_offset']} not in the captures table",
               file=sys.stderr)

@@ -39,7 +39,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .. import PROJECT_URL, __version__
-from ..archive.storage import insert_rows
+from ..archive.storage import Archive
+from ..crawl.runs import ArchiveRun
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 GZIP_LEVEL = 6  # warcio's default is 9: several times slower for a few per cent
 CAPTURE_FLUSH_EVERY = 200  # captures rows and CDXJ lines written per batch
-CAPTURES = "captures"
 
 
 def sha1_digest(data: bytes) -> str:
@@ -198,9 +198,9 @@ def http_response_headers(response) -> StatusAndHeaders:
 class CaptureIndex:
     """The ``captures`` table and the CDXJ index, written in batches; the payload-digest lookup for revisits."""
 
-    def __init__(self, db_path: str, cdxj_path: Path, run_id: int | None, db=None):
-        self.db_path, self.cdxj_path, self.run_id = db_path, Path(cdxj_path), run_id
-        self.db = db  # the run's connection while the crawl runs
+    def __init__(self, cdxj_path: Path, run_id: int | None, archive: Archive | None = None):
+        self.cdxj_path, self.run_id = Path(cdxj_path), run_id
+        self.archive = archive  # the run's archive while the crawl runs
         self.pending: list[dict] = []
         self.pending_digests: dict[str, dict] = {}
 
@@ -217,19 +217,12 @@ class CaptureIndex:
         row = self.pending_digests.get(payload_digest)
         if row is not None:
             return row
-        if self.db is None:
-            return None
-        found = self.db.execute(
-            "SELECT url, warc_date, record_id FROM captures WHERE payload_digest = ? AND record_type = 'response' "
-            "ORDER BY id LIMIT 1", [payload_digest]).fetchone()
-        return {"url": found[0], "warc_date": found[1], "record_id": found[2]} if found else None
+        return self.archive.revisit_original(payload_digest) if self.archive is not None else None
 
-    def flush(self, db=None) -> None:
+    def flush(self, archive: Archive | None = None) -> None:
         if not self.pending:
             return
-        db = db or self.db
-        with db.atomic():
-            insert_rows(db, CAPTURES, self.pending)
+        (archive or self.archive).add_captures(self.pending)
         lines = [cdxj_line(row) for row in self.pending if row["record_type"] in ("response", "revisit")]
         if lines:
             with open(self.cdxj_path, "a", encoding="utf-8") as index:
@@ -312,7 +305,7 @@ class WarcCaptureMiddleware:
         return middleware
 
     def spider_opened(self, spider):
-        run = getattr(self.crawler, "archive_run", None)
+        run = self.crawler.get_extension(ArchiveRun)
         if run is None or run.archive is None:
             logger.info("WARC capture off: this process has no archive (locked, or a cluster worker)")
             return
@@ -331,7 +324,7 @@ class WarcCaptureMiddleware:
         }
         self.files = WarcFiles(self.directory, settings.get("WARC_PREFIX") or "ARCHIVER",
                                int(settings.getfloat("WARC_MAX_SIZE", 1e9)), info)
-        self.index = CaptureIndex(run.db_path, self.directory / "index.cdxj", run.run_id, db=run.archive.db)
+        self.index = CaptureIndex(self.directory / "index.cdxj", run.run_id, archive=run.archive)
         self.db_path = run.db_path
         logger.info("WARC capture into %s", self.directory)
 
@@ -340,14 +333,11 @@ class WarcCaptureMiddleware:
             return
         self.files.close()
         # The run's connection is closed by now (archiver.crawl.runs finishes first): flush on our own.
-        from ..archive.storage import Archive
-
         archive = Archive(self.db_path)
         try:
-            self.index.flush(archive.db)
-            self.index.db = None
-            records = archive.db.execute("SELECT count(*) FROM captures WHERE run_id = ?",
-                                         [self.index.run_id]).fetchone()[0]
+            self.index.flush(archive)
+            self.index.archive = None
+            records = archive.count_captures(self.index.run_id)
         finally:
             archive.close()
         lines = sort_cdxj(self.index.cdxj_path)

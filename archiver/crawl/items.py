@@ -8,6 +8,22 @@ from ..extraction.extract import Article
 from ..extraction.normalize import content_hash
 
 
+# The extracted article's fields the item does not carry: they decide whether a page is an article at all.
+NOT_CARRIED = {
+    "is_article": "only articles become items",
+    "reason": "why a page is not an article: it makes the page's kind in pages (listing, other), and is logged",
+}
+# The item's fields that are not columns of ``articles``, and where the archive keeps them
+# (archiver.archive.storage). Every other field is a column of the same name (tests/archive/test_schema.py).
+NOT_ARTICLE_COLUMNS = {
+    "images": "rows of images, in order",
+    "documents": "rows of documents, in order",
+    "aliases": "rows of url_aliases",
+    "status": "pages.http_status: the HTTP status of the response (articles.status is live or gone)",
+    "search_stems": "article_search.stems",
+}
+
+
 @dataclass
 class ArticleItem:
     url: str
