@@ -4,8 +4,9 @@
     python benchmarks/extraction.py --flavour variant --profile
 
 Serves a replica in-process, fetches its listings and articles once, then times, over the same pages and
-in this one process (no Scrapy, no storage): ``archiver.extraction.pages.summarize`` (what a worker does per page:
-parse, article, links, teasers, documents) and ``trafilatura.extract`` alone (bench.py's extraction bound).
+in this one process (no Scrapy, no storage): ``archiver.crawl.workers.summarize`` (what a worker does per page:
+parse, article, links, teasers, documents, an article's search stems) and ``trafilatura.extract`` alone
+(bench.py's extraction bound).
 Each is timed ``--repeat`` times: the first pass is what a crawl sees (each page once, the caches of
 canonical URLs and dates cold), and the fastest pass is reported too. ``--profile`` adds cProfile's top
 functions for ``summarize``. Timings on a shared machine vary; for a count that does not, run one pass
@@ -21,8 +22,8 @@ import sys
 import time
 import urllib.request
 
+from archiver.crawl.workers import summarize
 from archiver.extraction.extract import decode_html
-from archiver.extraction.pages import summarize
 from archiver.profiles import load_profile
 from archiver.replica import ReplicaSite, serve_replica
 

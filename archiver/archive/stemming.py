@@ -1,6 +1,6 @@
 """Snowball stems for the archive's search (``article_search``): one function for documents and queries.
 
-The crawl stems each article where it is extracted (:func:`archiver.extraction.pages.summarize`, in the extraction
+The crawl stems each article where it is extracted (:func:`archiver.crawl.workers.summarize`, in the extraction
 workers when there are any), :mod:`archiver.archive.explore` stems what a crawl did not (older archives, other
 writers), and the Datasette plugin stems the user's query the same way.
 """

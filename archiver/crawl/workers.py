@@ -4,8 +4,9 @@ Parsing and extraction (lxml, trafilatura) are CPU-bound and hold the GIL:
 in the crawl's own process they stall downloads and the archive writes.
 With ``EXTRACTION_PROCESSES`` > 0 they run in worker processes, the reactor
 only awaiting results; with 0 they run in-process (the behaviour on one
-core). Output is the same either way: workers run the very same pure
-function, :func:`archiver.extraction.pages.summarize`.
+core). Output is the same either way: workers run the very same function,
+:func:`summarize` (extraction's pure summary of a page, and an article's
+search stems).
 
 Each worker is a process with one duplex pipe (a socket pair) to the crawl,
 watched by the event loop itself (``add_reader``): no executor threads in the crawl process
@@ -27,8 +28,10 @@ import socket
 import threading
 import time
 
-from ..extraction.pages import PageSummary, summarize
-from ..profiles import load_profile
+from ..archive.stemming import article_stems
+from ..extraction import pages
+from ..extraction.pages import PageSummary
+from ..profiles import SiteProfile, load_profile
 
 logger = logging.getLogger(__name__)
 # Each worker holds its page and up to seven more, waiting in its socket. The crawl's event loop takes a
@@ -76,6 +79,16 @@ def settle_collector() -> None:
     young objects are collected less often."""
     gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
+def summarize(url: str, html: str | bytes, profile: SiteProfile | str) -> PageSummary:
+    """What the crawl makes of one page: extraction's summary (:func:`archiver.extraction.pages.summarize`)
+    and, for an article, the stems of its title and text for the archive's search, made here so that they
+    are made on every core, not by the crawl process at its end."""
+    summary = pages.summarize(url, html, profile)
+    if summary.article.is_article:
+        summary.search_stems = article_stems(summary.article.title, summary.article.text)
+    return summary
 
 
 class WorkersGone(Exception):
@@ -136,7 +149,8 @@ def _worker_context():
     fork server that imported the extraction libraries once ("spawn" where there is none)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["archiver.extraction.pages", "trafilatura", "snowballstemmer"])
+        context.set_forkserver_preload(["archiver.extraction.pages", "trafilatura", "snowballstemmer",
+                                        "archiver.archive.stemming"])
         return context
     return multiprocessing.get_context("spawn")
 

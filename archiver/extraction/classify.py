@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from . import htmltree, hyperlinks
+from .article import Article
 from .normalize import clean_line, paragraphs
 from ..profiles import SiteProfile
-
-if TYPE_CHECKING:
-    from .extract import Article
 
 MIN_ARTICLE_CHARS = 200  # below this a page is a stub, a soft 404 or a listing teaser
 ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle", "report"}
@@ -54,7 +51,7 @@ def classify(article: Article, tree, page_layout, profiled: bool, profile: SiteP
     if (article.published or typed) and body_chars >= MIN_DATED_ARTICLE_CHARS:
         return True, ""
     if body_chars < MIN_ARTICLE_CHARS and not article.published and len(page_layout().teaser_items) >= 3:
-        # Undated, a few lines of its own (a section's description, Bitrix's "News 1 - 20 of 3456" pager line)
+        # Undated, a few lines of its own (a section's description, a pager's "News 1 - 20 of 3456" line)
         # above the teasers of other articles.
         return False, "listing page"
     if body_chars < MIN_ARTICLE_CHARS:

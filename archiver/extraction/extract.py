@@ -1,7 +1,7 @@
 """Article extraction: a pure function of a page, usable without Scrapy.
 
 >>> from archiver.extraction.extract import extract_article
->>> article = extract_article(html, "https://en.odkb-csto.org/news/news_odkb/some-slug/")
+>>> article = extract_article(html, "https://news.example.org/world/some-slug/")
 >>> article.title, article.published, article.text, article.images
 
 trafilatura does the heavy lifting (main text, metadata). A site profile,
@@ -16,41 +16,18 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
 from . import htmltree, hyperlinks, layout
+from .article import Article
 from .classify import MIN_ARTICLE_CHARS, classify
-from .images import CAPTION_SELECTORS, Image, collect_images
+from .images import CAPTION_SELECTORS, collect_images
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
 from ..profiles import GENERIC, SiteProfile, fold_text, profile_for_url
-
-
-@dataclass
-class Article:
-    """What a page says of itself. ``is_article`` tells whether it is one."""
-
-    url: str
-    title: str | None = None
-    published: str | None = None
-    text: str = ""
-    images: list[Image] = field(default_factory=list)
-    language: str | None = None
-    section: str | None = None
-    section_url: str | None = None
-    section_title: str | None = None
-    description: str | None = None
-    author: str | None = None
-    is_article: bool = False
-    reason: str = ""  # why a page is not an article, or "" when it is
-    extractor: str = "generic"  # "profile:<name>" when a site profile matched
-
-    @property
-    def date_missing(self) -> bool:
-        return self.is_article and not self.published
 
 
 def extract_article(html: str | bytes, url: str, profile: SiteProfile | None = None,
@@ -132,7 +109,6 @@ def page_language(tree, url: str, profile: SiteProfile) -> str | None:
         or htmltree.meta(tree, "content-language", "og:locale", "language")
     if declared:
         return re.split(r"[-_]", declared.strip())[0].lower() or None
-    from urllib.parse import urlsplit
     by_host = profile.language_for_host(urlsplit(url).hostname or "")
     if by_host:
         return by_host
@@ -288,7 +264,8 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         htmltree.remove_all(body, CAPTION_SELECTORS)
         article.text = _body_text(body, profile, article.title)
     elif content is not None:
-        article.images = collect_images(htmltree.without_chrome(content), base)
+        chrome = htmltree.chrome_tokens(profile.pager_marks)
+        article.images = collect_images(htmltree.without_chrome(content, chrome), base)
     headline = _headline_element(tree, article.title)
     article.published = _structured_date(tree) or layout.headline_date(tree, headline, page_layout, profile) \
         or (meta.get("date") if profile is GENERIC else None)
@@ -350,7 +327,7 @@ def _best_title(tree, metadata_title: str | None, fallback: str | None = None) -
     headlines = [t for t in (clean_line(h.text_content()) for h in tree.iter("h1")) if t]
     if metadata_title:
         stem = metadata_title.rstrip(".…").strip().casefold()
-        # A title or heading under 15 characters ("CSTO", "News") says nothing of which heading it is.
+        # A title or heading under 15 characters (the site's name, "News") says nothing of which heading it is.
         matches = lambda heading: len(stem) >= 15 and heading.casefold().startswith(stem[:30]) or \
             len(heading) >= 15 and stem.startswith(heading.casefold())  # noqa: E731
         for headline in headlines:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import weakref
@@ -18,13 +19,14 @@ BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", 
               "td", "th", "pre", "figure", "figcaption", "section", "article", "dd", "dt", "dl", "header",
               "footer", "address", "center", "main", "form", "hr", "tbody", "thead"}
 CHROME_TAGS = ("nav", "aside", "footer", "header", "script", "style", "noscript", "form", "iframe")
-# Class or id tokens of page furniture. Whole tokens only: "news-detail__header" is not chrome.
+# Class or id tokens of page furniture. Whole tokens only: "article__header" is not chrome.
 # Matched against lower-cased tokens: without IGNORECASE the regex engine can skip ahead to the
 # letters the pattern starts with (2 x faster; 10 x on long strings, see images.IMAGE_NOISE).
+# A site's own pager marks (its profile's ``pager_marks``) are added by chrome_tokens().
 CHROME_TOKENS = re.compile(
     r"^((site|page|main|top|bottom)[-_])?(header|footer|sidebar|side-bar|menu|navbar|nav|navigation|"
     r"breadcrumbs?|share|social|banner|related|widget|comments?)$|sidebar|breadcrumb|footer|"
-    r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav|bx-pag",
+    r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav",
 )
 BINARY_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -85,7 +87,7 @@ def first_match(tree, selectors) -> object | None:
 
 def unique_match(tree, selectors) -> object | None:
     """The element of the first selector that matches exactly once (several is ambiguous), or whose matches
-    all lie inside its first one (a template nesting ``.news-detail`` in ``.news-detail``).
+    all lie inside its first one (a template nesting its container in another of the same class).
 
     Remembered per tree (extraction and document listing both ask for the article's container).
     """
@@ -205,27 +207,34 @@ def block_text(scope) -> str:
     return "\n".join(lines)
 
 
-def is_chrome(node) -> bool:
-    """Page furniture: navigation, sidebars, footers, share bars."""
+@lru_cache(maxsize=32)
+def chrome_tokens(site_marks: tuple[str, ...] = ()) -> re.Pattern:
+    """:data:`CHROME_TOKENS` and a site's own marks of furniture (lower-case regular expressions), compiled
+    once per set of marks."""
+    if not site_marks:
+        return CHROME_TOKENS
+    return re.compile("|".join((CHROME_TOKENS.pattern, *(f"(?:{mark})" for mark in site_marks))))
+
+
+def is_chrome(node, tokens: re.Pattern = CHROME_TOKENS) -> bool:
+    """Page furniture: navigation, sidebars, footers, share bars (``tokens``: see :func:`chrome_tokens`)."""
     if not isinstance(node.tag, str):
         return False
     if node.tag.lower() in CHROME_TAGS:
         return True
-    tokens = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}".lower().split()
-    return any(CHROME_TOKENS.search(token) for token in tokens)
+    marks = f"{node.get('class') or ''} {node.get('id') or ''} {node.get('role') or ''}".lower().split()
+    return any(tokens.search(token) for token in marks)
 
 
-def in_chrome(node) -> bool:
-    return any(is_chrome(ancestor) for ancestor in (node, *node.iterancestors()))
+def in_chrome(node, tokens: re.Pattern = CHROME_TOKENS) -> bool:
+    return any(is_chrome(ancestor, tokens) for ancestor in (node, *node.iterancestors()))
 
 
-def without_chrome(scope):
+def without_chrome(scope, tokens: re.Pattern = CHROME_TOKENS):
     """A copy of ``scope`` without page furniture."""
-    import copy
-
     clone = copy.deepcopy(scope)
     for node in list(clone.iter()):
-        if node is not clone and is_chrome(node) and node.getparent() is not None:
+        if node is not clone and is_chrome(node, tokens) and node.getparent() is not None:
             node.drop_tree()
     return clone
 

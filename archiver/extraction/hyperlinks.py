@@ -19,6 +19,22 @@ UNFOLLOWABLE_SCHEMES = ("javascript:", "mailto:", "tel:", "sms:", "callto:", "sk
                         "data:", "ftp:", "file:", "#")
 
 
+# Documents an article links to, archived with it (see images.document_links) and never crawled as pages.
+DOCUMENT_TYPES = r"pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub"
+# Documents and media that are never crawled as pages.
+NON_PAGE_EXTENSIONS = re.compile(
+    rf"\.({DOCUMENT_TYPES}|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
+    r"jpe?g|png|gif|bmp|tiff?|webp|svg|ico|heic|mp3|wav|ogg|flac|m4a|mp4|avi|mov|wmv|mkv|webm|flv|swf|"
+    r"css|js|woff2?|ttf|eot)$",
+    re.IGNORECASE,
+)
+
+
+def is_document_url(url: str) -> bool:
+    """A link to a document or media file, not a page."""
+    return bool(NON_PAGE_EXTENSIONS.search(urlsplit(url).path))
+
+
 def followable(href: str) -> bool:
     """An href (stripped) that leads to a page: not empty, not a script, another protocol or the page itself."""
     return bool(href) and not href.lower().startswith(UNFOLLOWABLE_SCHEMES)

@@ -13,11 +13,10 @@ from w3lib.url import safe_url_string
 from . import htmltree, hyperlinks
 from .normalize import clean_line
 
-# Documents an article links to, archived with it (and never crawled as pages: see pages.NON_PAGE_EXTENSIONS).
-DOCUMENT_TYPES = r"pdf|docx?|xlsx?|pptx?|odt|ods|odp|rtf|djvu|epub"
-DOCUMENT_EXTENSIONS = re.compile(rf"\.({DOCUMENT_TYPES})$", re.IGNORECASE)
-# Where an article's documents are looked for when the profile names no container.
-DOCUMENT_SCOPES = (".news-detail", "article", "main")
+DOCUMENT_EXTENSIONS = re.compile(rf"\.({hyperlinks.DOCUMENT_TYPES})$", re.IGNORECASE)
+# Where an article's documents are looked for when the profile names no container (a profile's own
+# container selectors are its documents' scope).
+DOCUMENT_SCOPES = ("article", "main")
 # Caption blocks are kept with the images (``images.caption``), then removed from the text.
 CAPTION_SELECTORS = ("figcaption", ".photo-caption", ".caption", ".wp-caption-text")
 

@@ -15,10 +15,12 @@ away from the dates of other articles.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from . import htmltree, hyperlinks
+from .hyperlinks import is_document_url
 from .normalize import canonical_url, clean_line, find_dates, parse_date
 from ..profiles import GENERIC, SiteProfile
 
@@ -57,8 +59,9 @@ def analyse(tree, base: str, page_url: str, profile: SiteProfile) -> Layout:
 
 def furniture_of(scope, base: str, page_url: str, teasers: list, index: TextIndex) -> list:
     """Everything in ``scope`` that is not the article: chrome, link blocks, teasers and their frame."""
+    chrome = htmltree.chrome_tokens(index.profile.pager_marks)
     furniture = list(teasers)
-    furniture += [node for node in scope.iter() if node is not scope and htmltree.is_chrome(node)]
+    furniture += [node for node in scope.iter() if node is not scope and htmltree.is_chrome(node, chrome)]
     furniture += [node for node in link_blocks(scope, base, page_url, index) if node is not scope]
     furniture += teaser_frames(teasers)
     return furniture
@@ -80,8 +83,6 @@ def teaser_frames(teasers: list) -> list:
 
 def pruned_copy(root, removed: list):
     """A copy of ``root`` without the ``removed`` elements (the page itself is untouched)."""
-    import copy
-
     removed_ids = set(map(id, removed))
     clone = copy.deepcopy(root)
     doomed = [duplicate for original, duplicate in zip(root.iter(), clone.iter()) if id(original) in removed_ids]
@@ -107,10 +108,7 @@ class TextIndex:
     """
 
     def __init__(self, scope, base: str, page_url: str, profile: SiteProfile):
-        from .pages import is_document_url  # pages imports extraction, which imports this module
-
         self.base, self.page_url, self.profile = base, page_url, profile
-        self.is_document_url = is_document_url
         self.length: dict = {}
         self.linked: dict = {}
         self._targets: dict = {}
@@ -127,7 +125,7 @@ class TextIndex:
         if node.tag == "a":
             href = (node.get("href") or "").strip()
             # A link to a document (the statement's PDF) is content, not navigation.
-            if not self.is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
+            if not is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
                 linked = total
         self.length[node], self.linked[node] = total, linked
         return total, linked
@@ -215,13 +213,15 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
     if headline is None:
         return None
     excluded = set(map(id, layout.teaser_items))
+    chrome = htmltree.chrome_tokens(profile.pager_marks)
     nodes = list(tree.iter())
     position = {id(node): index for index, node in enumerate(nodes)}
     start = position.get(id(headline), 0)
     best = None
     for index in range(max(0, start - DATE_WINDOW // 4), min(len(nodes), start + DATE_WINDOW)):
         node = nodes[index]
-        if not isinstance(node.tag, str) or node is headline or _inside(node, excluded) or htmltree.in_chrome(node):
+        if not isinstance(node.tag, str) or node is headline or _inside(node, excluded) \
+                or htmltree.in_chrome(node, chrome):
             continue
         value = node.get("datetime") if node.tag == "time" else None
         text = clean_line(own_text(node))

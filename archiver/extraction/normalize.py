@@ -1,8 +1,9 @@
 """Normalization of URLs, dates and text.
 
 - URLs: :func:`canonical_url` gives one URL per page however it was linked
-  (w3lib's canonicalization plus tracking-parameter removal and Bitrix-style
-  folding of ``index.php`` and trailing slashes).
+  (w3lib's canonicalization plus the removal of tracking parameters and of
+  the profile's noise parameters, and the folding of directory indexes
+  (``index.php``) and, where the profile asks, of trailing slashes).
 - Dates: :func:`parse_date` reads day-first numeric dates and English or
   Russian month names (any grammatical case) with python-dateutil and
   returns ISO 8601.
@@ -25,12 +26,13 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from ..profiles import _RULES, GENERIC, SiteProfile
 
-# Tracking parameters dropped on every site, whatever its profile says.
+# Tracking and session parameters dropped on every site, whatever its profile says (analytics and ad
+# networks' click ids; PHP's and other frameworks' default session names); a profile adds its site's own
+# (its ``drop_params``).
 TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|_openstat|mc_cid|mc_eid|igshid|sphrase_id|PHPSESSID|sessionid)$",
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|_openstat|mc_cid|mc_eid|igshid|PHPSESSID|sessionid)$",
     re.IGNORECASE,
 )
-DIRECTORY_INDEXES = ("index.php", "index.html", "index.htm")
 JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 PAGE_ONE = {"1"}
@@ -42,7 +44,8 @@ def canonical_url(url: str, profile: SiteProfile = GENERIC) -> str:
     Lower-case scheme and host, no default port, no fragment, no tracking or
     session parameters, sorted query, percent-encoding normalized, directory
     index files folded into their directory, and (when the profile asks) a
-    trailing slash on extension-less paths. ``?PAGEN_1=1`` is the bare listing.
+    trailing slash on extension-less paths. A listing's page 1 (the profile's
+    page parameter set to 1) is the bare listing.
     """
     try:
         return _canonical_url(url, profile.url_rules)
@@ -86,7 +89,7 @@ def _canonical_url(url: str, rules: int) -> str:
     # A Java servlet's session in the path (";jsessionid=..."): one page, whatever the session.
     path = JSESSIONID.sub("", parts.path) or "/"
     last = path.rsplit("/", 1)[-1]
-    if last.lower() in (profile.directory_index or DIRECTORY_INDEXES):
+    if last.lower() in profile.directory_index:
         path = path[: -len(last)]
     elif profile.add_trailing_slash and last and "." not in last:
         path += "/"

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from . import htmltree, hyperlinks
-from .extract import Article, body_problem, decode_html, extract_from_tree
-from .images import DOCUMENT_TYPES, document_links
+from .article import Article
+from .extract import body_problem, decode_html, extract_from_tree
+from .hyperlinks import is_document_url  # noqa: F401  (the spider's test of a link's target, offered here)
+from .images import document_links
 from .normalize import canonical_url, find_dates, parse_date
 from ..profiles import SiteProfile, load_profile
-from ..archive.stemming import article_stems
-
-# Documents and media that are never crawled as pages.
-NON_PAGE_EXTENSIONS = re.compile(
-    rf"\.({DOCUMENT_TYPES}|txt|csv|xml|json|zip|rar|7z|gz|tgz|bz2|xz|tar|exe|msi|dmg|apk|"
-    r"jpe?g|png|gif|bmp|tiff?|webp|svg|ico|heic|mp3|wav|ogg|flac|m4a|mp4|avi|mov|wmv|mkv|webm|flv|swf|"
-    r"css|js|woff2?|ttf|eot)$",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -77,6 +70,7 @@ class NewsPage:
             return []
         found: dict[str, PageLink] = {}
         pager_blocks: dict = {}
+        marks = pager_marks(self.profile.pager_marks)
         for anchor in hyperlinks.anchors(self.tree, self.base):
             if not anchor.followable:
                 continue
@@ -93,7 +87,7 @@ class NewsPage:
             found[url] = PageLink(
                 url=url,
                 text=text,
-                is_pagination=self.is_pagination_url(url) or in_pager(element, marked=pager_blocks),
+                is_pagination=self.is_pagination_url(url) or in_pager(element, marked=pager_blocks, marks=marks),
                 looks_like_article=self.profile.looks_like_article_url(url),
             )
         return list(found.values())
@@ -164,8 +158,8 @@ class PageSummary:
     links: list[PageLink]
     teasers: dict[str, tuple[str, str | None]]  # only for listings
     documents: list[dict] = field(default_factory=list)  # only for articles: [{"url", "text"}]
-    # Only for articles: the stems of title and text for the archive's search (archiver.archive.stemming), made
-    # here so that they are made on every core, not by the crawl process at its end.
+    # Only for articles: the stems of title and text for the archive's search. Extraction leaves it empty; the
+    # crawl's extraction workers (archiver.crawl.workers) fill it, so that stems are made on every core.
     search_stems: str | None = None
 
     @property
@@ -185,12 +179,12 @@ def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSu
     article = page.article
     teasers = page.teasers if article.reason == "listing page" else {}
     documents = page.documents if article.is_article else []
-    search_stems = article_stems(article.title, article.text) if article.is_article else None
-    return PageSummary(url, page.problem, article, page.links, teasers, documents, search_stems)
+    return PageSummary(url, page.problem, article, page.links, teasers, documents)
 
 
 def page_number(url: str, profile: SiteProfile) -> int | None:
-    """The listing page a URL shows (``?PAGEN_1=3`` is 3, the bare listing 1), if paginated by parameter."""
+    """The listing page a URL shows (3 where the profile's page parameter is 3, the bare listing 1), if
+    paginated by parameter."""
     for name, value in parse_qsl(urlsplit(url).query):
         if profile.is_pagination_param(name):
             return int(value) if value.isdigit() else None
@@ -215,14 +209,24 @@ def listing_root(url: str, profile: SiteProfile) -> str:
     return canonical_url(parts._replace(query="&".join(f"{k}={v}" for k, v in query)).geturl(), profile)
 
 
-DATE_MARKS = re.compile(r"date|time|\bdata\b")  # on lower-cased class and id ("news-date-time", "data")
-PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|bx-pag|nav-links")  # on lower-cased marks
+DATE_MARKS = re.compile(r"date|time|\bdata\b")  # on lower-cased class and id ("post-date", "data")
+# On lower-cased class and id; a site's own pager marks (its profile's ``pager_marks``) are added by pager_marks().
+PAGER_MARKS = re.compile(r"pag(er|ination|e-?nav)|page-numbers|nav-links")
 
 
-def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
+@lru_cache(maxsize=32)
+def pager_marks(site_marks: tuple[str, ...] = ()) -> re.Pattern:
+    """:data:`PAGER_MARKS` and a site's own (lower-case regular expressions), compiled once per set of marks."""
+    if not site_marks:
+        return PAGER_MARKS
+    return re.compile("|".join((PAGER_MARKS.pattern, *(f"(?:{mark})" for mark in site_marks))))
+
+
+def in_pager(element, levels: int = 4, marked: dict | None = None, marks: re.Pattern = PAGER_MARKS) -> bool:
     """A link of a pager block ("1 2 3 Next"), or one marked ``rel=next``/``prev``.
 
-    ``marked`` remembers each block's verdict across the links of one page (they share blocks).
+    ``marked`` remembers each block's verdict across the links of one page (they share blocks); ``marks`` are
+    those of pager blocks (see :func:`pager_marks`).
     """
     if (element.get("rel") or "").lower() in ("next", "prev", "previous"):
         return True
@@ -234,13 +238,8 @@ def in_pager(element, levels: int = 4, marked: dict | None = None) -> bool:
             return False
         verdict = marked.get(node)
         if verdict is None:
-            marks = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-            verdict = marked[node] = bool(PAGER_MARKS.search(marks))
+            names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+            verdict = marked[node] = bool(marks.search(names))
         if verdict:
             return True
     return False
-
-
-def is_document_url(url: str) -> bool:
-    """A link to a document or media file, not a page."""
-    return bool(NON_PAGE_EXTENSIONS.search(urlsplit(url).path))

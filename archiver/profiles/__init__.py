@@ -1,10 +1,26 @@
 """Declarative site profiles.
 
 A profile is a TOML file (see ``csto.toml``) holding everything the crawler
-knows about one site: seeds, URL patterns, selectors, date formats and the
-link texts of its navigation. The spider and the extractor read it; neither
-contains site knowledge of its own. A second site is a second TOML file,
-loaded with ``load_profile("path/to/site.toml")`` or ``-a profile=...``.
+knows about one site: seeds, URL patterns, selectors, date formats, the
+link texts of its navigation and the marks of its pager. The spider and the
+extractor read it; neither contains site knowledge of its own, only generic
+rules that a profile adds to. A second site is a second TOML file, loaded
+with ``load_profile("path/to/site.toml")`` or ``-a profile=...``.
+
+Keys (each is described in ``csto.toml``):
+
+- ``[urls]``: ``allow``, ``deny``, ``article``, ``section`` (patterns);
+  ``pagination_params`` (query parameters selecting a listing's page);
+  ``drop_params`` (query parameters that never change the page, added to the
+  tracking parameters every site drops, ``normalize.TRACKING_PARAMS``);
+  ``add_trailing_slash``; ``directory_index`` (file names folded into their
+  directory, replacing the usual ``DIRECTORY_INDEX``).
+- ``[article]``: ``container``, ``title``, ``date``, ``remove`` (CSS
+  selectors), ``date_formats``, ``dayfirst``.
+- ``[links]``: ``back``, ``back_to_section``, ``back_to_all_news``,
+  ``boilerplate`` (link texts and lines that are navigation); ``pager_marks``
+  (class or id marks of the site's pager blocks, added to the generic ones:
+  ``pages.PAGER_MARKS`` and ``htmltree.CHROME_TOKENS``).
 """
 
 from __future__ import annotations
@@ -20,6 +36,11 @@ PROFILE_DIR = Path(__file__).parent
 # URL rules -> a small key, and key -> a profile holding them (see SiteProfile.url_rules).
 _RULE_KEYS: dict[tuple, int] = {}
 _RULES: dict[int, "SiteProfile"] = {}
+
+
+# The usual directory index files of web servers: ``/path/index.php`` is ``/path/``. A profile's
+# ``directory_index`` replaces them.
+DIRECTORY_INDEX = ("index.php", "index.html", "index.htm")
 
 
 def _compile(patterns) -> tuple[re.Pattern, ...]:
@@ -46,7 +67,7 @@ class SiteProfile:
     pagination_params: tuple[re.Pattern, ...] = ()
     drop_params: tuple[re.Pattern, ...] = ()
     add_trailing_slash: bool = False
-    directory_index: tuple[str, ...] = ()
+    directory_index: tuple[str, ...] = DIRECTORY_INDEX
     container_selectors: tuple[str, ...] = ()
     title_selectors: tuple[str, ...] = ()
     date_selectors: tuple[str, ...] = ()
@@ -57,6 +78,7 @@ class SiteProfile:
     section_link_texts: frozenset[str] = frozenset()
     all_news_link_texts: frozenset[str] = frozenset()
     boilerplate_texts: frozenset[str] = frozenset()
+    pager_marks: tuple[str, ...] = ()  # lower-case regular expressions, searched in class and id tokens
 
     @cached_property
     def url_rules(self) -> int:
@@ -123,7 +145,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
         pagination_params=_compile(urls.get("pagination_params", ())),
         drop_params=_compile(urls.get("drop_params", ())),
         add_trailing_slash=bool(urls.get("add_trailing_slash", False)),
-        directory_index=tuple(urls.get("directory_index", ())),
+        directory_index=tuple(urls.get("directory_index", ())) or DIRECTORY_INDEX,
         container_selectors=tuple(article.get("container", ())),
         title_selectors=tuple(article.get("title", ())),
         date_selectors=tuple(article.get("date", ())),
@@ -134,6 +156,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
         section_link_texts=texts("back_to_section"),
         all_news_link_texts=texts("back_to_all_news"),
         boilerplate_texts=texts("boilerplate"),
+        pager_marks=tuple(links.get("pager_marks", ())),
     )
 
 

@@ -15,8 +15,8 @@ import urllib.request
 import psutil
 import pytest
 
-from archiver.extraction.pages import PageSummary, summarize
-from archiver.crawl.workers import PAGES_PER_WORKER, QUEUED_BYTES_PER_WORKER, PageExtractor
+from archiver.extraction.pages import PageSummary
+from archiver.crawl.workers import PAGES_PER_WORKER, QUEUED_BYTES_PER_WORKER, PageExtractor, summarize
 
 from conftest import start_crawl
 

@@ -11,7 +11,7 @@ import pytest
 
 from archiver.extraction.extract import extract_article
 from archiver.extraction.normalize import paragraphs
-from archiver.extraction.pages import summarize
+from archiver.crawl.workers import summarize  # extraction's summary with the search stems, as a worker makes it
 from archiver.profiles import load_profile
 from archiver.replica import ReplicaSite, serve_replica
 from archiver.archive.stemming import article_stems, stem_word, words
