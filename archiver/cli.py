@@ -1,16 +1,14 @@
-"""The ``archiver`` command: helpers around the ``scrapy crawl news`` spider.
+"""The archiver command: helpers around the `scrapy crawl news` spider.
 
-    archiver demo [--db data/demo.db]   serve the bundled replica site on loopback and crawl it
-    archiver explore [--db PATH]        refresh search, translations and Datasette metadata now
-    archiver seed --redis-url URL [URL...]          cluster: push the seeds into the shared queue
-    archiver ingest --redis-url URL --db PATH       cluster: the one writer (Redis stream -> SQLite)
-    archiver verify [--db PATH]                     check every WARC record, the indexes and media files
-    archiver show ARTICLE_ID|URL [--db PATH]        print the raw capture an article was extracted from
+Every subcommand's parser is defined here. The work is done where it belongs (the demo below, the cluster, the
+archive's analysis layer, the capture checks) and imported only when a command runs, so that `archiver --help`
+loads neither Scrapy nor Redis nor the WARC reader.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -19,6 +17,19 @@ from pathlib import Path
 # Settings for crawling our own loopback replica: no politeness delays needed.
 FAST_LOCAL_SETTINGS = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", "RETRY_BACKOFF_BASE=0.2",
                        "DOWNLOAD_TIMEOUT=2", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+
+DESCRIPTION = """\
+Helpers around the news crawler. The crawl itself is "scrapy crawl news" (its
+options: "scrapy crawl -h"); these commands try it on the bundled replica
+site, run a crawl on many machines (cluster mode), and check or explore the
+archive. "archiver COMMAND --help" describes a command and its options."""
+
+EXAMPLES = """\
+examples:
+  scrapy crawl news     the crawl itself, into data/archive.db
+  archiver demo         a crawl of the bundled replica, into data/demo.db
+  archiver verify --db data/archive.db
+  archiver show 42 --db data/archive.db"""
 
 
 def crawl_command(seeds: list[str], db: str | Path, settings: list[str] = (), args: list[str] = ()) -> list[str]:
@@ -61,27 +72,148 @@ def demo(arguments) -> int:
     return result.returncode
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="archiver", description=__doc__,
+# -- the parsers -------------------------------------------------------------------------------------------------
+# Help texts are plain text for a terminal. Each option states its default, as "(default: ...)", in words where
+# the real default is decided at run time (a setting, an environment variable).
+
+
+def lazy(target: str):
+    """The command function `module:name` (relative to this package), imported when the command runs."""
+    module, name = target.split(":")
+
+    def run(arguments) -> int:
+        return getattr(importlib.import_module(module, __package__), name)(arguments)
+    return run
+
+
+def add_command(commands, name: str, summary: str, description: str, examples: str, run) -> argparse.ArgumentParser:
+    """A subcommand: `summary` in the command list, `description` and `examples` in its own --help."""
+    parser = commands.add_parser(name, help=summary, description=description, epilog="examples:\n" + examples,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_demo(commands) -> None:
+    parser = add_command(commands, "demo", "serve the bundled replica site and crawl it", """\
+Serve the bundled replica of the news site (English and Russian) on loopback
+and crawl it into an archive with "scrapy crawl news": a complete run that
+needs no network. Prints how many articles were archived, and how many the
+replica has.""", """\
+  archiver demo
+  archiver demo --db /tmp/demo.db --articles 40 --log-level WARNING""", demo)
+    parser.add_argument("--db", default="data/demo.db", metavar="PATH",
+                        help="archive to write, deleted first unless --keep (default: %(default)s)")
+    parser.add_argument("--articles", type=int, default=60, metavar="N",
+                        help="articles per language in the replica (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="replica port, 0 for a free one (default: %(default)s)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep an existing demo archive and crawl into it again (default: off)")
+    parser.add_argument("--log-level", default="INFO", metavar="LEVEL",
+                        help="the crawl's LOG_LEVEL setting (default: %(default)s)")
+
+
+def add_seed(commands) -> None:
+    parser = add_command(commands, "seed", "cluster: push the seeds into the shared Redis queue (once per round)", """\
+Cluster mode: push the spider's start requests into the shared Redis queue,
+once per crawl round. The workers ("scrapy crawl news" with a Redis URL) take
+their requests from that queue; seeds already seen this round are skipped.""", """\
+  archiver seed --redis-url redis://localhost:6379/0
+  export REDIS_URL=redis://redis-host:6379/0
+  archiver seed --reset              a new crawl round (no worker running)
+  archiver seed https://en.odkb-csto.org/news/""",
+                         lazy(".cluster.addon:seed_command"))
+    parser.add_argument("urls", nargs="*", metavar="URL", help="seed URLs (default: the profile's start URLs)")
+    parser.add_argument("--redis-url", default="", metavar="URL", help="the cluster's Redis (default: $REDIS_URL)")
+    parser.add_argument("--profile", metavar="NAME", help="site profile (default: the SITE_PROFILE setting)")
+    parser.add_argument("--reset", action="store_true",
+                        help="start a new crawl round: first clear the queue, the dupefilter and the in-flight "
+                             "requests; never while workers run (default: off)")
+
+
+def add_ingest(commands) -> None:
+    from .cluster.addon import INGEST_GROUP  # the addon module imports nothing beyond the standard library
+
+    parser = add_command(commands, "ingest", "cluster: the one writer, from the Redis item stream into the archive",
+                         """\
+Cluster mode: the one writer. Reads the items the workers put into the Redis
+stream and stores them in the SQLite archive, acknowledging each batch once
+its transaction has committed. Ctrl-C or SIGTERM stop it after the batch at
+hand; a writer that starts later stores what was read but not acknowledged.""", """\
+  archiver ingest --redis-url redis://localhost:6379/0 --db data/archive.db
+  export REDIS_URL=redis://redis-host:6379/0
+  archiver ingest --db /srv/archive/csto.db --idle-exit 600""",
+                         lazy(".cluster.addon:ingest_command"))
+    parser.add_argument("--redis-url", default="", metavar="URL", help="the cluster's Redis (default: $REDIS_URL)")
+    parser.add_argument("--db", metavar="PATH", help="archive to write (default: the ARCHIVE_DB setting)")
+    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                        help="exit once the stream brought nothing for this long (default: run forever)")
+    parser.add_argument("--batch-size", type=int, default=0, metavar="N",
+                        help="items per transaction, 0 for the ARCHIVE_BATCH_SIZE setting (default: %(default)s)")
+    parser.add_argument("--stream", metavar="KEY",
+                        help="Redis stream to read (default: the CLUSTER_ITEMS_STREAM setting, news:archive)")
+    parser.add_argument("--group", default=INGEST_GROUP, metavar="NAME",
+                        help="Redis consumer group (default: %(default)s)")
+    parser.add_argument("--consumer", default="writer", metavar="NAME",
+                        help="this writer's name in the consumer group (default: %(default)s)")
+    parser.add_argument("--log-level", default="INFO", metavar="LEVEL",
+                        help="log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: %(default)s)")
+
+
+def add_explore(commands) -> None:
+    parser = add_command(commands, "explore", "refresh the archive's search index, translations and Datasette "
+                                              "metadata", """\
+Refresh the archive's analysis layer now: the full-text search index and its
+stems, the links between translations, and the Datasette metadata. Every
+crawl run does this at its end; run it on an archive made by an older
+archiver, then browse the archive with Datasette.""", """\
+  archiver explore --db data/archive.db
+  datasette data/""", lazy(".archive.explore:explore_command"))
+    parser.add_argument("--db", metavar="PATH", help="the archive (default: $ARCHIVE_DB or data/archive.db)")
+
+
+def add_verify(commands) -> None:
+    parser = add_command(commands, "verify", "check every WARC record, index and media file", """\
+Check the archive's captures: re-read every WARC record the archive lists and
+check its digests; check that no WARC file holds a record the archive does
+not list, that the CDXJ index lists every response and revisit, that every
+article points at a captured response, and that every media file matches its
+SHA-256 and its rows. Exit 0 if everything checks out, 1 with one line per
+problem.""", """\
+  archiver verify --db data/archive.db
+  archiver verify --db /srv/archive/csto.db --warc-dir /mnt/warc""", lazy(".capture.verify:verify"))
+    parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+    parser.add_argument("--media-dir", metavar="DIR", help="media directory (default: media/ next to the archive)")
+
+
+def add_show(commands) -> None:
+    parser = add_command(commands, "show", "print the raw capture (HTTP headers and body) of an article", """\
+Print the raw capture an article was extracted from: its WARC location as
+comment lines, then the HTTP headers and the body, decoded from its
+Content-Encoding; with --raw, exactly the stored headers and body.""", """\
+  archiver show 42 --db data/archive.db
+  archiver show --raw https://en.odkb-csto.org/news/news_odkb/slug/ > c.http""",
+                         lazy(".capture.verify:show"))
+    parser.add_argument("article", metavar="ARTICLE", help="the article's id or URL")
+    parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+    parser.add_argument("--raw", action="store_true",
+                        help="exactly the HTTP headers and body as stored: no decoding, no comment lines "
+                             "(default: off)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="archiver", description=DESCRIPTION, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="serve the bundled replica site and crawl it")
-    demo_parser.add_argument("--db", default="data/demo.db", help="archive to write (default: data/demo.db)")
-    demo_parser.add_argument("--articles", type=int, default=60, help="articles per language in the replica")
-    demo_parser.add_argument("--port", type=int, default=0, help="replica port (default: a free one)")
-    demo_parser.add_argument("--keep", action="store_true", help="keep an existing demo archive (re-crawl it)")
-    demo_parser.add_argument("--log-level", default="INFO")
-    demo_parser.set_defaults(run=demo)
-    from .cluster.addon import add_commands as add_cluster_commands  # archiver seed, archiver ingest
+    commands = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show):
+        add(commands)
+    return parser
 
-    add_cluster_commands(commands)
-    from .archive.explore import add_commands as add_explore_commands  # archiver explore
 
-    add_explore_commands(commands)
-    from .capture.verify import add_commands as add_verify_commands  # archiver verify, archiver show
-
-    add_verify_commands(commands)
-    arguments = parser.parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
     return arguments.run(arguments)
 
 

@@ -303,11 +303,3 @@ def explore_command(arguments) -> int:
     print(f"{path}: {report['stemmed']} articles stemmed, {report['translations']} translation links, "
           f"metadata in {report.get('metadata')} ({report['seconds']}s). Now: datasette {path.parent}/")
     return 0
-
-
-def add_commands(commands) -> None:
-    """``archiver explore``: the refresh a crawl run ends with, now (an archive made by an older archiver)."""
-    parser = commands.add_parser("explore", help="refresh the archive's search index, translations and "
-                                                 "Datasette metadata (every crawl run does it at its end)")
-    parser.add_argument("--db", help="the archive (default: $ARCHIVE_DB or data/archive.db)")
-    parser.set_defaults(run=explore_command)

@@ -282,18 +282,3 @@ def show(arguments) -> int:
     out.write(payload)
     out.flush()
     return 0
-
-
-def add_commands(commands) -> None:
-    verify_parser = commands.add_parser("verify", help="check every WARC record, index and media file")
-    verify_parser.add_argument("--db", default="data/archive.db", help="the archive (default: data/archive.db)")
-    verify_parser.add_argument("--warc-dir", help="WARC directory (default: warc/ next to the archive)")
-    verify_parser.add_argument("--media-dir", help="media directory (default: media/ next to the archive)")
-    verify_parser.set_defaults(run=verify)
-    show_parser = commands.add_parser("show", help="print the raw capture (HTTP headers + body) of an article")
-    show_parser.add_argument("article", help="the article's id or URL")
-    show_parser.add_argument("--db", default="data/archive.db")
-    show_parser.add_argument("--warc-dir", help="WARC directory (default: warc/ next to the archive)")
-    show_parser.add_argument("--raw", action="store_true",
-                             help="exactly the HTTP headers and body as stored (no decoding, no comment lines)")
-    show_parser.set_defaults(run=show)

@@ -16,7 +16,7 @@ With a Redis URL, :class:`ClusterAddon` (listed in ``ADDONS``) switches a crawl 
   (:mod:`archiver.cluster.pipelines`); ``archiver ingest`` is the one writer;
 - safe per-worker politeness defaults.
 
-Commands (see :func:`add_commands`): ``archiver seed`` and ``archiver ingest``.
+Commands (their parsers are in :mod:`archiver.cli`): ``archiver seed`` and ``archiver ingest``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -352,32 +351,3 @@ def ingest_command(arguments) -> int:
     finally:
         ingester.close()
     return 0
-
-
-def add_commands(commands) -> None:
-    """Add ``seed`` and ``ingest`` to the ``archiver`` command's subparsers."""
-    seed_parser = commands.add_parser(
-        "seed", help="cluster: push the seeds into the shared Redis queue (once per crawl round)")
-    seed_parser.add_argument("urls", nargs="*", help="seeds (default: the profile's start URLs)")
-    seed_parser.add_argument("--redis-url", default="", help="the cluster's Redis (default: $REDIS_URL)")
-    seed_parser.add_argument("--profile", help="site profile (default: the SITE_PROFILE setting)")
-    seed_parser.add_argument("--reset", action="store_true",
-                             help="start a new crawl round: clear the queue, the dupefilter and in-flight requests")
-    seed_parser.set_defaults(run=seed_command)
-
-    ingest_parser = commands.add_parser(
-        "ingest", help="cluster: the one writer, from the Redis item stream into the SQLite archive")
-    ingest_parser.add_argument("--redis-url", default="", help="the cluster's Redis (default: $REDIS_URL)")
-    ingest_parser.add_argument("--db", help="archive to write (default: the ARCHIVE_DB setting)")
-    ingest_parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
-                               help="exit once the stream brought nothing for this long (default: run forever)")
-    ingest_parser.add_argument("--batch-size", type=int, default=0, help="items per transaction (ARCHIVE_BATCH_SIZE)")
-    ingest_parser.add_argument("--stream", help="stream key (default: news:archive)")
-    ingest_parser.add_argument("--group", default=INGEST_GROUP, help="consumer group (default: archiver)")
-    ingest_parser.add_argument("--consumer", default="writer", help="consumer name (default: writer)")
-    ingest_parser.add_argument("--log-level", default="INFO")
-    ingest_parser.set_defaults(run=ingest_command)
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"

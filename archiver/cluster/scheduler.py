@@ -31,6 +31,8 @@ instead of waiting for the engine's 5-second heartbeat.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 
 from scrapy import signals
@@ -39,8 +41,6 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
-
-from .addon import worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ for i = 1, #entries, 2 do redis.call('ZADD', KEYS[3], entries[i + 1], entries[i]
 redis.call('DEL', KEYS[1])
 return #entries / 2
 """
+
+
+def worker_id() -> str:
+    """This worker's name in the in-flight and heartbeat keys: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
 class ReliablePriorityQueue(PriorityQueue):

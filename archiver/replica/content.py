@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from w3lib.url import safe_url_string
 
-from . import model, texts, variant
+from . import boilerplate, model, texts, variant
 from .model import Article
 
 PER_PAGE = 10
@@ -294,10 +294,7 @@ class ReplicaSite:
         The variant flavour adds optional_lines (lines a crawler may keep or drop: the date line that opens the
         body of its "body_date" article, whose published date is that date).
         """
-        if self.flavour == "variant":
-            from .pages_variant import boilerplate_lines  # the pages modules import this one
-        else:
-            from .pages import boilerplate_lines
+        boilerplate_lines = boilerplate.variant_lines if self.flavour == "variant" else boilerplate.classic_lines
         out = []
         for lang in ("en", "ru"):
             base = base_urls[lang]

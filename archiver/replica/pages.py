@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import unicodedata
-import zlib
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from . import texts
-from .content import PER_PAGE, SECTION_SLUGS, VISIBLE_SECTIONS, ReplicaSite
+from .content import PER_PAGE, VISIBLE_SECTIONS
+from .markup import Ctx, esc, filled_to_size, segments, upload_src
 from .model import NEWEST_DATE, Article, format_date
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-@dataclass
-class Ctx:
-    """What a page needs to know about the request."""
-    site: ReplicaSite
-    lang: str
-    base_urls: dict
-    external_url: str | None
-    path: str = "/"
-
-    @property
-    def ui(self) -> dict:
-        return texts.UI[self.lang]
-
-    def other_lang(self) -> str:
-        return "ru" if self.lang == "en" else "en"
 
 
 # --------------------------------------------------------------------------------------------- chrome
@@ -114,54 +91,20 @@ def sidebar(ctx: Ctx, art: Article | None) -> str:
             f' <div class="sidebar-news">\n' + "\n".join(items) + "\n </div>\n</div>")
 
 
-def boilerplate_lines(site: ReplicaSite, art: Article) -> list[str]:
-    """Visible text of an article page that is not the article."""
-    ui = texts.UI[art.language]
-    lines = [ui[k] for k in ("go_back", "back_section", "back_all", "other_news", "share", "print", "address",
-                             "copyright", "rights", "updated", "partners", "follow", "org")]
-    lines += [label for _, label in ui["menu"]]
-    lines += [site.teaser(o) for o in site.sidebar(art, art.language)]
-    return lines
-
-
 # -------------------------------------------------------------------------------------------- article
-def _text(art: Article, text: str) -> str:
-    """Escape, then sprinkle the non-breaking spaces a CMS editor leaves (entity or raw U+00A0)."""
-    out = esc(text)
-    if "nbsp_entity" in art.flags:
-        out = out.replace("CSTO ", "CSTO&nbsp;", 1).replace("ОДКБ ", "ОДКБ&nbsp;", 1).replace(" – ", "\u00a0– ")
-    return out
-
-
-def _segments(art: Article, ctx: Ctx, segs: list) -> str:
-    out = []
-    for s in segs:
-        if isinstance(s, str):
-            out.append(_text(art, s))
-        else:
-            href = s[1].replace("ext:", ctx.external_url or "https://www.osce.org", 1)
-            out.append(f'<a href="{esc(href)}">{_text(art, s[2])}</a>')
-    return "".join(out)
-
-
-def _src(raw: str) -> str:
-    """Editors' uploads appear raw (Cyrillic, spaces) on some pages and percent-encoded on others."""
-    return quote(raw) if zlib.crc32(raw.encode()) % 2 else raw
-
-
 def render_body(ctx: Ctx, art: Article) -> str:
     style = "br" if "br" in art.flags else "div" if "div" in art.flags else "p"
     parts = []
     for b in ctx.site.blocks(art):
         kind = b[0]
         if kind == "p":
-            text = _segments(art, ctx, b[1])
+            text = segments(art, ctx, b[1])
             parts.append(text + "<br>\n<br>" if style == "br" else f"<{style}>{text}</{style}>")
         elif kind == "sig":
             parts.append(f'<p style="text-align: right;"><b>{esc(b[1])}</b></p>')
         elif kind == "img":
             _, raw, alt, cap, cap_style = b
-            img = f'<img src="{esc(_src(raw))}" alt="{esc(alt)}" title="{esc(alt)}" width="600" height="400">'
+            img = f'<img src="{esc(upload_src(raw))}" alt="{esc(alt)}" title="{esc(alt)}" width="600" height="400">'
             if cap_style == "figure":
                 parts.append(f"<figure>{img}<figcaption>{esc(cap)}</figcaption></figure>")
             else:
@@ -344,23 +287,3 @@ def huge_page_chunks(ctx: Ctx, title: str, size: int) -> tuple[int, object]:
     """(content length, iterator of byte chunks) of an article-looking page of about `size` bytes."""
     return filled_to_size(page(ctx, title, f'<div class="news-detail">\n<h1>{esc(title)}</h1>\n'
                                          f'<span class="news-date-time">14.05.2019</span>\n<!--FILLER-->\n</div>'), size)
-
-
-def filled_to_size(html: str, size: int) -> tuple[int, object]:
-    """(content length, byte chunks) of `html` with its <!--FILLER--> grown to about `size` bytes, streamed."""
-    prefix, suffix = html.encode().split(b"<!--FILLER-->")
-    chunk = ("<p>" + "Stenographic record of the session, continued. " * 20 + "</p>\n").encode() * 64
-    count = max(1, -(-(size - len(prefix) - len(suffix)) // len(chunk)))
-    total = len(prefix) + len(suffix) + count * len(chunk)
-
-    def chunks():
-        yield prefix
-        for _ in range(count):
-            yield chunk
-        yield suffix
-    return total, chunks()
-
-
-def section_of(path: str) -> str | None:
-    parts = path.strip("/").split("/")
-    return parts[1] if len(parts) >= 2 and parts[0] == "news" and parts[1] in SECTION_SLUGS else None

@@ -13,9 +13,10 @@ import unicodedata
 from urllib.parse import quote
 
 from . import texts, variant
-from .content import PER_PAGE, VISIBLE_SECTIONS, ReplicaSite
+from .boilerplate import crumb_texts
+from .content import PER_PAGE, VISIBLE_SECTIONS
+from .markup import Ctx, esc, filled_to_size, segments, upload_src
 from .model import NEWEST_DATE, Article, format_date
-from .pages import Ctx, _segments, _src, esc, filled_to_size, section_of  # noqa: F401  (section_of re-exported)
 from .variant import UI as VUI
 
 
@@ -62,11 +63,6 @@ def page(ctx: Ctx, title: str, main: str, side: str = "", head: str = "", charse
     return out + ("</body>\n</html>\n" if closed else "")
 
 
-def crumb_texts(lang: str, section: str | None) -> list[str]:
-    ui = texts.UI[lang]
-    return [ui["home"], ui["news"]] + ([texts.SECTION_TITLES[section][lang]] if section else [])
-
-
 def breadcrumbs(ctx: Ctx, section: str | None) -> str:
     hrefs = ["/", "/news/"] + ([f"/news/{section}/"] if section else [])
     links = [f'<a href="{h}" title="{esc(t)}">{esc(t)}</a>' for h, t in zip(hrefs, crumb_texts(ctx.lang, section))]
@@ -104,7 +100,7 @@ def render_body(ctx: Ctx, art: Article) -> str:
     for b in ctx.site.blocks(art):
         kind = b[0]
         if kind == "p":
-            text = _segments(art, ctx, b[1])
+            text = segments(art, ctx, b[1])
             parts.append(text + "<br>\n<br>" if style == "br" else f"<{style}>{text}</{style}>")
         elif kind == "bodydate":
             parts.append(f"<p><b>{b[1]}</b></p>")
@@ -112,7 +108,7 @@ def render_body(ctx: Ctx, art: Article) -> str:
             parts.append(f'<div style="text-align:right">{esc(b[1])}</div>')
         elif kind == "img":
             _, raw, alt, cap, cap_style = b
-            img = f'<img src="{esc(_src(raw))}" alt="{esc(alt)}" border="0">'
+            img = f'<img src="{esc(upload_src(raw))}" alt="{esc(alt)}" border="0">'
             if cap and cap_style == "figure":
                 parts.append(f"<figure>{img}<figcaption>{esc(cap)}</figcaption></figure>")
             elif cap:  # the caption in <em> right under the image, in the same paragraph
@@ -225,27 +221,6 @@ def article_page(ctx: Ctx, art: Article, section: str) -> str:
 {more_news(ctx, art)}"""
     charset = "windows-1251" if art.role == "cp1251" else "UTF-8"
     return page(ctx, title, main, side(ctx), head, charset=charset, closed=art.role != "broken")
-
-
-def boilerplate_lines(site: ReplicaSite, art: Article) -> list[str]:
-    """Visible text of a variant article page that is not the article (as whole lines and their parts)."""
-    ui, vui = texts.UI[art.language], VUI[art.language]
-    lines = [ui[k] for k in ("address", "copyright", "rights", "updated", "partners", "follow", "org")]
-    lines += [label for _, label in ui["menu"]] + [vui[k] for k in ("more_news", "share", "print", "archive")]
-    back = variant.back_texts(art)
-    lines += list(back) + [" | ".join(back)]
-    crumbs = crumb_texts(art.language, art.sections[0])
-    lines += [vui["sep"].strip().join(crumbs), vui["sep"].join(crumbs)]
-    if variant.shown_date(art):
-        lines.append(variant.shown_date(art))
-    tag_words = variant.tags(art)
-    lines += [f'{vui["tags"]} {", ".join(tag_words)}', vui["tags"]]
-    if variant.read_also(site, art):
-        lines += [variant.read_also_line(site, art), vui["read_also"]]
-        lines += [o.shown_title for o in variant.read_also(site, art)]
-    for o in site.sidebar(art, art.language):
-        lines += [format_date(o.published, art.language), site.teaser(o), o.shown_title]
-    return lines
 
 
 def print_page(ctx: Ctx, art: Article) -> str:

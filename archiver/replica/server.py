@@ -21,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from . import binary, pages, pages_variant, texts
+from . import binary, markup, pages, pages_variant, texts
 from .content import TRAP_BY_PATH, TRAPS, ReplicaSite
 from .model import NEWEST_DATE
 
@@ -152,7 +152,9 @@ def serve_replica(site: ReplicaSite, port: int = 0, hosts=("127.0.0.1", "127.0.0
     return ReplicaServer(site, port, tuple(hosts), external_host, slow_seconds, huge_page_bytes)
 
 
-_classic_pages = pages
+def renderer(site: ReplicaSite):
+    """The pages module of the site's flavour."""
+    return pages_variant if site.flavour == "variant" else pages
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -255,8 +257,8 @@ class Handler(BaseHTTPRequestHandler):
         site = replica.site
         parts = urlsplit(self.path)
         path, query = unquote(parts.path), parse_qs(parts.query)
-        ctx = _classic_pages.Ctx(site, role, replica.base_urls, replica.external_url, parts.path)
-        pages = pages_variant if site.flavour == "variant" else _classic_pages
+        ctx = markup.Ctx(site, role, replica.base_urls, replica.external_url, parts.path)
+        render = renderer(site)
         html = lambda body, status=200, **kw: Response(status, body, **kw)
 
         if path == "/robots.txt":
@@ -265,11 +267,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._asset(path)
         if path in STATIC:
             title = texts.UI[role]["org"] if STATIC[path] == "home" else STATIC[path]
-            return html(pages.static_page(ctx, title))
+            return html(render.static_page(ctx, title))
         if path.startswith("/search/"):
             q = query.get("q", [""])[0]
             found = [a for a in site.articles(role) if q and q.lower() in a.shown_title.lower()][:10]
-            return html(pages.simple_list_page(ctx, texts.UI[role]["search_results"], found))
+            return html(render.simple_list_page(ctx, texts.UI[role]["search_results"], found))
         if path == "/news/loop-a/":
             return redirect(302, "/news/loop-b/")
         if path == "/news/loop-b/":
@@ -287,59 +289,59 @@ class Handler(BaseHTTPRequestHandler):
                 day = dt.date.fromisoformat(query.get("date", [""])[0])
             except ValueError:
                 day = NEWEST_DATE
-            return html(pages.calendar_page(ctx, day))
+            return html(render.calendar_page(ctx, day))
         if site.flavour == "variant" and path.startswith("/news/archive/") and path.count("/") == 4:
             try:
-                return html(pages.archive_page(ctx, dt.date.fromisoformat(path.split("/")[3])))
+                return html(render.archive_page(ctx, dt.date.fromisoformat(path.split("/")[3])))
             except ValueError:
                 pass
         if site.flavour == "variant" and path == "/news/" and "tags" in query:
-            return html(pages.tag_page(ctx, query["tags"][0]))
+            return html(render.tag_page(ctx, query["tags"][0]))
         if path == "/news/" and "arrFilter_DATE" in query:
             try:
                 day = dt.date.fromisoformat(query["arrFilter_DATE"][0])
             except ValueError:
                 day = NEWEST_DATE
-            return html(pages.simple_list_page(ctx, texts.UI[role]["news"], site.on_day(role, day)))
-        if path == "/news/" or (pages.section_of(path) and path.count("/") == 3 and path.endswith("/")):
-            page_no = query.get(site.page_param(pages.section_of(path)), ["1"])[0]
+            return html(render.simple_list_page(ctx, texts.UI[role]["news"], site.on_day(role, day)))
+        if path == "/news/" or (markup.section_of(path) and path.count("/") == 3 and path.endswith("/")):
+            page_no = query.get(site.page_param(markup.section_of(path)), ["1"])[0]
             newest = max((a.modified for a in site.articles(role)[:10]), default=None)
-            return html(pages.listing_page(ctx, pages.section_of(path), int(page_no) if page_no.isdigit() else 1),
+            return html(render.listing_page(ctx, markup.section_of(path), int(page_no) if page_no.isdigit() else 1),
                         validators=True, modified=newest, cacheable=True)
         if path in TRAP_BY_PATH:
-            return self._trap(replica, ctx, TRAP_BY_PATH[path], pages)
+            return self._trap(replica, ctx, TRAP_BY_PATH[path], render)
         if path.startswith("/news/") and not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
             return redirect(301, parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
         if path.endswith("/index.php"):
             path = path[: -len("index.php")]
         found = site.find(role, path)
         if found and found[0].deleted == "soft_404":
-            return Response(200, pages.soft_404_page(ctx, found[1]))
+            return Response(200, render.soft_404_page(ctx, found[1]))
         if not found or found[0].deleted:
-            return html(pages.not_found_page(ctx), 404)
+            return html(render.not_found_page(ctx), 404)
         art, section = found
         if query.get("print") == ["Y"]:
-            return html(pages.print_page(ctx, art))
+            return html(render.print_page(ctx, art))
         if art.role == "flaky" and not parts.query and replica.count(host, path) <= FLAKY_FAILURES:
             return html("<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", 503,
                         headers={"Retry-After": "1"})
         if art.role == "slow" and not parts.query and replica.count(host, path) == 1:
             time.sleep(replica.slow_seconds)
-        body = pages.article_page(ctx, art, section)
+        body = render.article_page(ctx, art, section)
         cacheable = art.role not in ("flaky", "slow")
         if art.role == "cp1251":  # charset only in the <meta http-equiv>, not in the header
             return Response(200, body.encode("cp1251", "xmlcharrefreplace"), "text/html", validators=True,
                             modified=art.modified, cacheable=cacheable)
         return html(body, validators=True, modified=art.modified, cacheable=cacheable)
 
-    def _trap(self, replica: ReplicaServer, ctx: pages.Ctx, kind: str, pages=pages) -> Response:
+    def _trap(self, replica: ReplicaServer, ctx: markup.Ctx, kind: str, render) -> Response:
         title = TRAPS[kind][1 if ctx.lang == "en" else 2]
         if kind == "not_found":
-            return Response(404, pages.not_found_page(ctx))
+            return Response(404, render.not_found_page(ctx))
         if kind == "gone":
-            return Response(410, pages.not_found_page(ctx, "410 Gone"))
+            return Response(410, render.not_found_page(ctx, "410 Gone"))
         if kind == "soft_404":
-            return Response(200, pages.soft_404_page(ctx, "news_odkb"))
+            return Response(200, render.soft_404_page(ctx, "news_odkb"))
         if kind == "error_500":
             return Response(500, "<html><body><h1>500 Internal Server Error</h1></body></html>")
         if kind == "empty":
@@ -347,9 +349,9 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "binary":
             return Response(200, binary.noise(), compressible=False)
         if kind == "huge":
-            length, chunks = pages.huge_page_chunks(ctx, title, replica.huge_page_bytes)
+            length, chunks = render.huge_page_chunks(ctx, title, replica.huge_page_bytes)
             return Response(200, chunks=chunks, length=length, compressible=False)
-        return Response(200, pages.closed_page(ctx, title))  # "closed": only robots.txt keeps crawlers out
+        return Response(200, render.closed_page(ctx, title))  # "closed": only robots.txt keeps crawlers out
 
     def _asset(self, path: str) -> Response:
         name = path.lower()
