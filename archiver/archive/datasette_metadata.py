@@ -20,8 +20,9 @@ from . import schema
 
 METADATA_FILE = "metadata.json"
 SETTINGS_FILE = "settings.json"
-# Datasette settings written next to the archive unless already set there. Suggesting facets costs up
-# to 50 ms per column on every table page (2 s on 100k articles); the useful facets are configured.
+# Datasette settings written next to the archive unless already set there. Suggesting facets costs time
+# per column on every table page, which grows with the archive (benchmarks/NOTES.md); the useful facets
+# are configured instead.
 SETTINGS = {"suggest_facets": False}
 
 CANNED_QUERIES = {

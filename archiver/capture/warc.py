@@ -178,7 +178,7 @@ def http_request_headers(request) -> StatusAndHeaders:
 
 
 def http_response_headers(response) -> StatusAndHeaders:
-    """The status line and headers as received (Twisted parsed them: see the README on fidelity)."""
+    """The status line and headers as received (Twisted parsed them: see docs/replay.md on fidelity)."""
     try:
         phrase = HTTPStatus(response.status).phrase
     except ValueError:

@@ -21,6 +21,5 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = max(codes)
         # The crawl is over and has closed what it wrote (archive, WARC files, feeds). The interpreter's
         # exit would still run a full garbage collection over every object the crawl made, only to free
-        # memory that the process's end frees anyway: 40 ms of a one-core 1,000-article crawl
-        # (benchmarks/NOTES.md).
+        # memory that the process's end frees anyway (benchmarks/NOTES.md).
         gc.freeze()

@@ -37,10 +37,7 @@ logger = logging.getLogger(__name__)
 # Each worker holds its page and up to seven more, waiting in its socket. The crawl's event loop takes a
 # worker's result (and sends it a page) only between its own callbacks, which run for milliseconds (a
 # response's parse, pipelines, WARC records): holding only one more page, a worker often finished both
-# before the loop came back to it, and idled. 4,000-article all-cores crawl: each worker sat 3.3-3.5 s of
-# 24 s waiting for a page with 2 pages held, 0.4-0.5 s with 8. Alternating pairs of all-cores crawls, 8
-# pages against 2: 1.85-1.89 cores busy against 1.76-1.80 in each of 7 pairs (4,000 and 10,000 articles),
-# 2.8 % and 4.1 % less time in all (README "Performance").
+# before the loop came back to it, and idled (measured in benchmarks/NOTES.md).
 PAGES_PER_WORKER = 8
 # The pages a worker holds must fit in its socket's buffer, or sending one would block the event loop until
 # the worker read: they are kept under this many bytes (pickled), and the crawl's end of each socket asks
@@ -62,13 +59,12 @@ def default_processes() -> int:
 
 # Workers run at a lower priority than the crawl (niceness +10, relative to the crawl's): when the cores are
 # all busy, the kernel's fair share gave the crawl process, which feeds every worker, about three quarters
-# of a core, and the workers then waited for it. 23 alternating pairs of 2,000-page crawls on 2 cores:
-# 2.5 % less time in all, faster in 16 pairs (benchmarks/NOTES.md).
+# of a core, and the workers then waited for it (benchmarks/NOTES.md).
 WORKER_NICENESS = 10
 
 # Young objects are collected every 20,000 allocations, not Python's 700: extracting a page
 # allocates thousands of short-lived objects, and the default collected them over and over
-# (0.33 s of a 1,000-article crawl on one core; 0.05 s with these).
+# (benchmarks/NOTES.md).
 COLLECTOR_THRESHOLDS = (20_000, 20, 20)
 
 
