@@ -40,7 +40,7 @@ CONCURRENT_REQUESTS = 8
 # A page yields at most one item: Scrapy's default (100) starts 100 worker tasks per response for nothing.
 CONCURRENT_ITEMS = 8
 # Downloaded pages waiting for extraction, in bytes, past which Scrapy downloads no more (its
-# default is 5 MB): enough to keep the extraction workers busy, and 25 MB less memory at 5,000 articles.
+# default is 5 MB): enough to keep the extraction workers busy, with less memory (benchmarks/NOTES.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
@@ -65,7 +65,7 @@ HTTPERROR_ALLOWED_CODES = [304, 404, 410]
 # A page that fails is bad input, logged as a warning; ERROR is kept for what fails a run.
 RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 
-# -- archival capture (README: "Archive layout and replay") ---------------------
+# -- archival capture (docs/replay.md) -------------------------------------------
 WARC_ENABLED = True  # every HTTP exchange into WARC/1.1 files (archiver.capture.warc)
 WARC_DIR = ""  # default: warc/ next to ARCHIVE_DB
 WARC_PREFIX = "ARCHIVER"  # files are PREFIX-TIMESTAMP-SERIAL.warc.gz
@@ -121,7 +121,7 @@ FEED_EXPORT_FIELDS = exported_fields()  # every field of an article but the arch
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
-# -- cluster mode (README: "Running a cluster") ----------------------------------
+# -- cluster mode (docs/cluster.md) ---------------------------------------------
 # With a Redis URL (here, -s REDIS_URL=... or $REDIS_URL) workers share one
 # scrapy-redis queue and dupefilter and send items to `archiver ingest`;
 # without one, the addon does nothing (scrapy-redis is not even imported).
