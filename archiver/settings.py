@@ -85,6 +85,9 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    # The crawl state of each request and answer, the run's mode, removals (next to the spider: it sees each
+    # request as the spider made it).
+    "archiver.crawl.bookkeeping.CrawlBookkeeping": 950,
 }
 # No console servers in a crawl that cron starts: the telnet console and Scrapy's remote
 # control (which runs Python code sent over HTTP) listen on ports and cost start-up time.
@@ -126,4 +129,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # scrapy-redis queue and dupefilter and send items to `archiver ingest`;
 # without one, the addon does nothing (scrapy-redis is not even imported).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-ADDONS = {"archiver.cluster.addon.ClusterAddon": 0}
+ADDONS = {
+    "archiver.cluster.addon.ClusterAddon": 0,
+    "archiver.crawl.contact.ContactAddon": 0,  # ARCHIVER_CONTACT into the User-Agent
+}

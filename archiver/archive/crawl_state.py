@@ -6,19 +6,36 @@ article ``stored`` (written in the same transaction as the article). A run
 that died leaves ``seen`` URLs behind: the next run fetches them first.
 The same table keeps each page's ``ETag`` / ``Last-Modified`` for
 conditional requests.
+
+This module is the only writer of ``pages``: :class:`CrawlState` for a run's
+marks, :func:`mark_stored` for the archive's own writes of articles
+(:meth:`archiver.archive.storage.Archive.save`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from .storage import Archive, utc_now
+from ..clock import utc_now
 
 FLUSH_EVERY = 200  # state changes per transaction
 
 
+def mark_stored(db, urls, http_status: int, fetched_at: str | None, run_id: int | None) -> None:
+    """The crawl state of every URL that led to an article just archived: stored (in the caller's
+    transaction, the article's)."""
+    for url in urls:
+        db.execute(
+            "INSERT INTO pages (url, kind, state, http_status, fetched_at, run_id) VALUES (?, 'article', 'stored',"
+            " ?, ?, ?) ON CONFLICT(url) DO UPDATE SET kind = 'article', state = 'stored',"
+            " http_status = excluded.http_status, fetched_at = excluded.fetched_at, run_id = excluded.run_id",
+            [url, http_status, fetched_at, run_id])
+
+
 class CrawlState:
-    def __init__(self, archive: Archive, run_id: int):
+    """One run's crawl state, in its archive (an :class:`archiver.archive.storage.Archive`)."""
+
+    def __init__(self, archive, run_id: int):
         self.archive, self.run_id = archive, run_id
         self.pending: list[tuple] = []
         self.redirects: dict[str, str] = {}  # redirect source -> where it ended, not fetched again
@@ -114,6 +131,13 @@ class CrawlState:
                 " fetched_at = CASE WHEN excluded.state = 'seen' THEN pages.fetched_at ELSE excluded.fetched_at END,"
                 " run_id = excluded.run_id",
                 rows)
+
+    def save_articles(self, articles: list[dict]):
+        """Store a batch of articles together with the crawl state that led to them, in one transaction;
+        returns the archive's :class:`~archiver.archive.storage.SaveCounts`."""
+        with self.archive.db.atomic():
+            self.flush()
+            return self.archive.save(articles, run_id=self.run_id)
 
     def note_redirect(self, sources: list[str], target: str) -> None:
         for source in sources:

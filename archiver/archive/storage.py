@@ -134,12 +134,10 @@ class Archive:
 
     def _mark_stored(self, article: dict, run_id: int | None) -> None:
         """The crawl state of every URL that led here: stored (same transaction as the article)."""
-        for url in {article["url"], *(article.get("aliases") or ())}:
-            self.db.execute(
-                "INSERT INTO pages (url, kind, state, http_status, fetched_at, run_id) VALUES (?, 'article', 'stored',"
-                " ?, ?, ?) ON CONFLICT(url) DO UPDATE SET kind = 'article', state = 'stored',"
-                " http_status = excluded.http_status, fetched_at = excluded.fetched_at, run_id = excluded.run_id",
-                [url, article.get("status") or 200, article.get("fetched_at"), run_id])
+        from .crawl_state import mark_stored  # the one writer of pages
+
+        mark_stored(self.db, {article["url"], *(article.get("aliases") or ())}, article.get("status") or 200,
+                    article.get("fetched_at"), run_id)
 
     def article_id_for(self, url: str) -> int | None:
         """The article stored under ``url``, directly or as an alias."""

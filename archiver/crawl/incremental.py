@@ -12,11 +12,23 @@ Modes of a run:
   are still skipped.
 - ``full`` (``-a full=1``): everything is fetched again, with conditional
   requests.
+
+The crawl's bookkeeping (:mod:`archiver.crawl.bookkeeping`) chooses the mode
+and fills a :class:`Knowledge` from the archive; the spider only reads it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+def run_mode(full: bool, after_interrupted_run: bool, archived_anything: bool) -> str:
+    """The mode of a run (see above): asked for (``full``), or what the archive's state calls for."""
+    if full:
+        return "full"
+    if after_interrupted_run:
+        return "complete"
+    return "incremental" if archived_anything else "first"
 
 
 @dataclass
@@ -53,13 +65,17 @@ class Knowledge:
 
     ``known``: archived article URL -> (listing headline, listing date, listing URL).
     ``fetched``: every other URL fetched before -> its HTTP status (``None`` when it failed).
+    ``revisits``: where a run starts besides its seeds: the section listings earlier runs found,
+    and the URLs a dead run left unfinished.
+    ``windows``: the stretch of each listing this run read (noted by the bookkeeping as pages come).
     """
 
     def __init__(self, known: dict[str, tuple], mode: str, fetched: dict[str, int | None] | None = None,
-                 aliases: dict[str, set[str]] | None = None):
+                 aliases: dict[str, set[str]] | None = None, revisits: list[str] | None = None):
         self.known, self.mode = known, mode
         self.fetched = fetched or {}
         self.aliases = aliases or {}
+        self.revisits = revisits or []
         self.windows: dict[str, ListingWindow] = {}
 
     @property
@@ -94,6 +110,13 @@ class Knowledge:
     def is_news(self, url: str) -> bool:
         """A URL no earlier run has seen: on an incremental run, what keeps a listing worth paging."""
         return url not in self.known and url not in self.fetched
+
+    def brings_news(self, url: str, teaser: tuple | None, listing: str) -> bool:
+        """Does a new headline link keep ``listing`` worth paging? On an incremental run, only one to an
+        article no run has seen, or whose entry in this listing changed; on other runs, any."""
+        if not self.judges_listings_by_archive:
+            return True
+        return self.is_news(url) or self.entry_changed(url, teaser, listing)
 
     def note_listing_entry(self, listing: str, page: str, url: str, teaser: tuple) -> None:
         self.windows.setdefault(listing, ListingWindow()).add(page, url, teaser[1])

@@ -10,6 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from ..archive.storage import SaveCounts
+from .runs import ArchiveRun
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self):
-        self.run = getattr(self.crawler, "archive_run", None)
+        self.run = self.crawler.get_extension(ArchiveRun)
         if self.run is None:
             raise NotConfigured("ArchivePipeline needs the archiver.crawl.runs.ArchiveRun extension")
         if self.run.archive is not None:
@@ -89,10 +90,7 @@ class ArchivePipeline:
     def flush(self) -> None:
         if not self.pending:
             return
-        archive = self.run.archive
-        with archive.db.atomic():
-            self.run.state.flush()
-            counts = archive.save(self.pending, run_id=self.run.run_id)
+        counts = self.run.state.save_articles(self.pending)
         self.pending = []
         for name in ("new", "updated", "unchanged", "aliased"):
             value = getattr(counts, name)

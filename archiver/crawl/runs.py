@@ -1,9 +1,13 @@
 """One crawl run of an archive: lock, ``crawl_runs`` row, crawl state, health checks, summary, exit code.
 
 A Scrapy extension (``EXTENSIONS``). It opens the archive once for the whole
-process (the spider and the pipeline use it through ``crawler.archive_run``),
-holds the archive's lock, records the run, and decides the exit code that
-``scrapy crawl`` returns (see :mod:`archiver.commands.crawl`).
+process, holds the archive's lock, records the run (:mod:`archiver.archive.run_log`),
+and decides the exit code that ``scrapy crawl`` returns (see :mod:`archiver.commands.crawl`).
+Other components get it with ``crawler.get_extension(ArchiveRun)`` once the crawl's
+components exist (in ``from_crawler`` of a middleware or pipeline, or at ``spider_opened``),
+and use its ``archive``, ``run_id``, ``db_path``, ``locked`` and ``state`` (the run's
+:class:`~archiver.archive.crawl_state.CrawlState`); ``archive`` and ``state`` are ``None``
+when another run holds the archive.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from datetime import datetime, timedelta, timezone
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from ..archive.lock import ArchiveLock, ArchiveLocked
 from ..archive.crawl_state import CrawlState
-from ..archive.storage import Archive, utc_now
+from ..archive.lock import ArchiveLock, ArchiveLocked
+from ..archive.run_log import RunLog
+from ..archive.storage import Archive
 from .workers import settle_collector
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,11 @@ class ArchiveRun:
         self.started = time.monotonic()
         self.archive: Archive | None = None
         self.state: CrawlState | None = None
+        self.run_log: RunLog | None = None
+        self.run_id: int | None = None
+        self.interrupted_run: int | None = None  # the last run, when it did not finish
+        # The run's mode (archiver.crawl.incremental), chosen by the crawl's bookkeeping (archiver.crawl.bookkeeping).
+        self.mode: str | None = None
         self.locked_by: str | None = None
         self.exit_code = EXIT_OK
         self.extracted = 0
@@ -64,17 +74,16 @@ class ArchiveRun:
             self.exit_code = EXIT_LOCKED
             return
         self.archive = Archive(self.db_path)
+        self.run_log = RunLog(self.archive)
         self.interrupted_run = self._close_dead_runs()
-        self.run_id = self.archive.db["crawl_runs"].insert({
-            "started": utc_now(), "status": "running", "pid": os.getpid(), "mode": "incremental",
-        }).last_pk
+        self.run_id = self.run_log.open(os.getpid())
         self.state = CrawlState(self.archive, self.run_id)
 
     @classmethod
     def from_crawler(cls, crawler):
         run = cls(crawler)
-        crawler.archive_run = run
         crawler.signals.connect(run.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(run.engine_started, signal=signals.engine_started)
         crawler.signals.connect(run.spider_closed, signal=signals.spider_closed)
         return run
 
@@ -87,11 +96,8 @@ class ArchiveRun:
 
         Returns the last run if it did not finish, so this one completes its work.
         """
-        db = self.archive.db
-        db.execute("UPDATE crawl_runs SET status = 'interrupted', finished = coalesce(finished, ?) "
-                   "WHERE status = 'running'", [utc_now()])
-        last = db.execute("SELECT id, status FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
-        if last and last[1] in ("interrupted", "failed"):
+        last = self.run_log.close_dead_runs()
+        if last:
             logger.warning("The previous run (%d) did not finish (%s): this run completes its work", *last)
             return last[0]
         return None
@@ -103,8 +109,13 @@ class ArchiveRun:
             message = f"Another crawl is running on this archive ({self.locked_by}); exiting."
             logger.error(message)
             raise CloseSpider("locked")
-        self.archive.db["crawl_runs"].update(self.run_id, {"seeds": json.dumps(getattr(spider, "seeds", []))})
-        settle_collector()
+        self.run_log.record_seeds(self.run_id, getattr(spider, "seeds", []))
+
+    def engine_started(self):
+        if not self.locked:
+            # Once every component has loaded what it keeps for the whole run (the bookkeeping reads the
+            # archive's known URLs when the spider opens).
+            settle_collector()
 
     def observe(self, item: dict) -> None:
         """Count an extracted article's fields, for the run's coverage."""
@@ -145,9 +156,9 @@ class ArchiveRun:
                         f"{row['requests']} requests, {row['errors']} errors"
                         + (f"; FAILED: {failure}" if failure else "")
                         + (f"; DEGRADED: {degraded}" if degraded else "") + f"; exit {self.exit_code}")
-        row.update(finished=utc_now(), status=status, finish_reason=reason, coverage=json.dumps(coverage),
-                   degraded=degraded, exit_code=self.exit_code, mode=getattr(spider, "mode", None))
-        self.archive.db["crawl_runs"].update(self.run_id, row)
+        row.update(status=status, finish_reason=reason, coverage=json.dumps(coverage),
+                   degraded=degraded, exit_code=self.exit_code, mode=self.mode)
+        self.run_log.close(self.run_id, row)
         from ..archive.explore import refresh_quietly  # search, stems, translations, Datasette metadata (README)
 
         refresh_quietly(self.archive.db, self.db_path)
@@ -176,8 +187,10 @@ class ArchiveRun:
         """The run's status, and why it failed (``None`` when it did not)."""
         if reason in ("shutdown", "cancelled"):
             return "interrupted", None
-        if stats.get("spider_exceptions/count") or stats.get("archiver/unhandled_errors"):
-            return "failed", f"{stats.get('spider_exceptions/count', 0)} unhandled errors in the spider"
+        # The bookkeeping's errors count as the spider's (archiver.crawl.bookkeeping: its signal handlers).
+        unhandled = stats.get("spider_exceptions/count", 0) + stats.get("archiver/unhandled_errors", 0)
+        if unhandled:
+            return "failed", f"{unhandled} unhandled errors in the spider"
         if not stats.get("response_received_count"):
             return "failed", "nothing fetched: the seeds are unreachable"
         if stats.get("archiver/seeds_failed", 0) >= stats.get("archiver/seeds", 1):
@@ -194,15 +207,12 @@ class ArchiveRun:
 
     def _degraded(self, coverage: dict, new_articles: int) -> str | None:
         """A sharp drop of field coverage against earlier runs, or no new article for too long."""
-        db = self.archive.db
-        earlier = [json.loads(c) for (c,) in db.execute(
-            "SELECT coverage FROM crawl_runs WHERE id < ? AND status = 'finished' AND coverage IS NOT NULL "
-            "ORDER BY id DESC LIMIT 5", [self.run_id])]
+        earlier = self.run_log.earlier_coverage(self.run_id)
         drop = coverage_drop(coverage, earlier, self.coverage_drop, self.coverage_min_articles)
         if drop:
             return drop
         if new_articles == 0 and self.stale_days >= 0:
-            newest = db.execute("SELECT max(first_seen) FROM articles").fetchone()[0]
+            newest = self.run_log.newest_first_seen()
             if newest:
                 age = datetime.now(timezone.utc) - datetime.fromisoformat(newest)
                 if age > timedelta(days=self.stale_days):
