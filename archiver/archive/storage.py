@@ -14,23 +14,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
 
 from . import captures
 from .rows import insert_row, insert_rows
+from ..clock import utc_now
+from .crawl_state import mark_stored  # the one writer of pages
 from .schema import ARTICLES, ensure_schema
 from .stemming import STEMMER_VERSION
 
 logger = logging.getLogger(__name__)
 # A downloaded image's or document's file (archiver.capture.media), stored with its row.
 MEDIA_COLUMNS = ("sha256", "path", "bytes", "content_type", "fetched_at")
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass
@@ -134,7 +131,6 @@ class Archive:
 
     def _mark_stored(self, article: dict, run_id: int | None) -> None:
         """The crawl state of every URL that led here: stored (same transaction as the article)."""
-        from .crawl_state import mark_stored  # the one writer of pages
 
         mark_stored(self.db, {article["url"], *(article.get("aliases") or ())}, article.get("status") or 200,
                     article.get("fetched_at"), run_id)

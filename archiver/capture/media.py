@@ -32,7 +32,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from ..archive.storage import utc_now
+from ..clock import utc_now
 from ..crawl.runs import ArchiveRun
 from .warc import default_dir
 
