@@ -18,7 +18,9 @@ class ArchiveLocked(Exception):
 
 class ArchiveLock:
     def __init__(self, db_path: str | Path):
-        self.path = Path(f"{db_path}.lock")
+        # Beside the archive's real path: the same archive reached through a symlink (to it, or to a folder
+        # above it) takes the same lock.
+        self.path = Path(f"{os.path.realpath(db_path)}.lock")
         self._file = None
 
     def acquire(self) -> None:
