@@ -77,14 +77,29 @@ def settle_collector() -> None:
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
-def summarize(url: str, html: str | bytes, profile: SiteProfile | str) -> PageSummary:
-    """What the crawl makes of one page: extraction's summary (:func:`archiver.extraction.pages.summarize`)
+def summarize(url: str, body: str | bytes, profile: SiteProfile | str,
+              content_type: str | bytes | None = None) -> PageSummary:
+    """What the crawl makes of one page: extraction's summary (:func:`archiver.extraction.pages.summarize`,
+    of the page's bytes and its Content-Type header: decoding is extraction's, and done on every core too)
     and, for an article, the stems of its title and text for the archive's search, made here so that they
     are made on every core, not by the crawl process at its end."""
-    summary = pages.summarize(url, html, profile)
+    summary = pages.summarize(url, body, profile, content_type)
     if summary.article.is_article:
         summary.search_stems = article_stems(summary.article.title, summary.article.text)
     return summary
+
+
+def log_decoding(summary: PageSummary) -> None:
+    """One line when a page's bytes were not read as declared: a warning when no charset fits them (some
+    characters are lost), a debug line when another charset than the declared one does. Logged here, in the
+    crawl's process: a worker's log records would reach no log handler."""
+    decoding = summary.decoding
+    if decoding is None:
+        return
+    if not decoding.clean:
+        logger.warning("Undecodable bytes (%s): %s", decoding.describe(), summary.url)
+    else:
+        logger.debug("Charset corrected (%s): %s", decoding.describe(), summary.url)
 
 
 class WorkersGone(Exception):
@@ -102,11 +117,11 @@ def _serve(connection, profile_key: str, crawl_pid: int) -> None:
     threading.Thread(target=_exit_with, args=(crawl_pid,), name="watch-crawl", daemon=True).start()
     while True:
         try:
-            url, html = connection.recv()
+            url, body, content_type = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = (True, summarize(url, html, profile_key))
+            reply = (True, summarize(url, body, profile_key, content_type))
         except Exception as error:  # a bug met on one page fails that page, not the worker
             reply = (False, error)
         try:
@@ -197,7 +212,7 @@ class PageExtractor:
         self.profile_key = profile_key
         self.workers: list[_Worker] = []
         self.capacity = PAGES_PER_WORKER * processes
-        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, pickled (url, html))
+        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, pickled (url, body, content type))
         self.arrivals = itertools.count()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.starting: threading.Thread | None = None
@@ -228,20 +243,28 @@ class PageExtractor:
             await asyncio.sleep(0.005)
         self.starting = None
 
-    async def summarize(self, url: str, html: str, priority: int = 0) -> PageSummary:
+    async def summarize(self, url: str, body: str | bytes, priority: int = 0,
+                        content_type: str | bytes | None = None) -> PageSummary:
+        """The summary of one page: ``body`` as served (bytes) and its Content-Type header, or its text."""
+        summary = await self._summarize(url, body, priority, content_type)
+        log_decoding(summary)
+        return summary
+
+    async def _summarize(self, url: str, body: str | bytes, priority: int,
+                         content_type: str | bytes | None) -> PageSummary:
         if self.starting is not None:
             await self._started()
         if self.workers:
             self._watch(asyncio.get_running_loop())
             page = self.loop.create_future()
-            message = pickle.dumps((url, html), pickle.HIGHEST_PROTOCOL)  # once, whoever takes it
+            message = pickle.dumps((url, body, content_type), pickle.HIGHEST_PROTOCOL)  # once, whoever takes it
             heapq.heappush(self.waiting, (-priority, next(self.arrivals), page, message))
             self._hand_out()
             try:
                 return await page
             except WorkersGone:
                 pass
-        return summarize(url, html, self.profile_key)
+        return summarize(url, body, self.profile_key, content_type)
 
     def _watch(self, loop) -> None:
         """Results are read by the running event loop, as soon as a worker's pipe is readable."""

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode
 
-from . import htmltree, hyperlinks, layout
+from . import charsets, htmltree, hyperlinks, layout
 from .article import Article
+from .charsets import read_body
 from .classify import MIN_ARTICLE_CHARS, classify
 from .images import CAPTION_SELECTORS, collect_images
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
@@ -34,31 +34,28 @@ def extract_article(html: str | bytes, url: str, profile: SiteProfile | None = N
                     content_type: str | None = None) -> Article:
     """Extract the article of one page. Never raises on bad input.
 
-    ``html`` may be ``str`` or ``bytes`` (decoded from ``content_type``'s
-    charset, a ``<meta>`` charset or a BOM, as browsers do). ``profile``
+    ``html`` may be ``str`` or ``bytes`` (decoded by ``content_type``'s charset unless the bytes do not fit
+    it, then by a ``<meta>`` charset or detection; see :mod:`archiver.extraction.charsets`). ``profile``
     defaults to the bundled profile of the URL's host, if any.
     """
     url = url or ""  # an unknown address: the page is still read
     profile = profile or profile_for_url(url) or GENERIC
-    text = decode_html(html, content_type)
-    problem = body_problem(text)
-    tree = None if problem else htmltree.parse(text)
+    text, _, problem = read_body(html, content_type, url)
+    tree, problem = (None, problem) if problem else htmltree.parse_page(text)
     if tree is None:
-        return Article(url=canonical_url(url, profile), reason=problem or "unparseable HTML")
+        return Article(url=canonical_url(url, profile), reason=problem)
     return extract_from_tree(tree, url, profile)
-
-
-def body_problem(text: str) -> str | None:
-    """Why a decoded body cannot be a page at all, or ``None``."""
-    if not text.strip():
-        return "empty body"
-    if htmltree.looks_binary(text):
-        return "binary body"
-    return None
 
 
 def extract_from_tree(tree, url: str, profile: SiteProfile = GENERIC) -> Article:
     """:func:`extract_article` on an already parsed lxml tree (the tree is not modified)."""
+    try:
+        return _extract_from_tree(tree, url, profile)
+    except RecursionError:  # trafilatura recurses once a level or more: a page nested too deep for it is refused
+        return Article(url=canonical_url(url, profile), reason=htmltree.TOO_DEEP)
+
+
+def _extract_from_tree(tree, url: str, profile: SiteProfile) -> Article:
     article = Article(url=canonical_url(url, profile))
     base = htmltree.base_url(tree, url)
     article.url = _canonical_page_url(tree, base, url, profile)
@@ -97,10 +94,10 @@ def _body_options():
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:
+    """A page's text (see :func:`archiver.extraction.charsets.decode`); text is returned as it is."""
     if isinstance(html, str):
         return html
-    _, text = html_to_unicode(content_type, html or b"")
-    return text
+    return charsets.decode(html or b"", content_type)[0]
 
 
 def page_language(tree, url: str, profile: SiteProfile) -> str | None:
@@ -186,7 +183,10 @@ def _body_text(body, profile: SiteProfile, title: str | None) -> str:
     # fast: its fallback extractors are not run; the block walk is the fallback.
     document = lxml.html.Element("html")
     etree.SubElement(document, "body").append(body)
-    extracted = _trafilatura().extract(document, options=_body_options())
+    try:
+        extracted = _trafilatura().extract(document, options=_body_options())
+    except RecursionError:  # a body nested too deep for trafilatura: the block walk is the fallback
+        return _finish_text(walked, profile, title)
     extracted = _table_rows_as_lines(extracted or "")
     # On a small fragment trafilatura sometimes drops short lines or runs all
     # paragraphs into one; the block walk keeps every block, so take it then.

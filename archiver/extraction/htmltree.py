@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import weakref
@@ -29,13 +30,27 @@ CHROME_TOKENS = re.compile(
     r"(^|[-_])(share|social|menu)($|[-_\d])|pag(er|ination)|page-?nav",
 )
 BINARY_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20)])  # BINARY_CHARACTERS' controls
+# Image, PDF and archive signatures (a gzip body sent compressed twice too), as bytes and as the text they
+# start once decoded.
+BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"GIF8", b"PK\x03\x04", b"\xff\xd8\xff", b"\x1f\x8b")
+BINARY_TEXT_MAGIC = ("\x89PNG", "%PDF", "GIF8", "PK\x03\x04", "\xff\xd8\xff")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
-def looks_binary(text: str) -> bool:
-    """A body that is not text: NUL bytes, image/PDF/archive magic, mostly control characters."""
-    head = text[:2048]
-    if "\x00" in head or head.startswith(("\x89PNG", "%PDF", "GIF8", "PK\x03\x04", "\xff\xd8\xff")):
+def looks_binary(body: str | bytes) -> bool:
+    """A body that is not text: image, PDF or archive magic, or mostly control characters (a few NULs are
+    no reason: they are stripped from the text).
+
+    Bytes are judged as bytes (an ASCII-compatible charset assumed): no text has control bytes at one in
+    twenty, while random bytes (a compressed file) have one in nine, and decode "cleanly" under a single-byte
+    charset. Text is judged by its control and replacement characters.
+    """
+    head = body[:2048]
+    if isinstance(head, bytes):
+        controls = len(head) - len(head.translate(None, CONTROL_BYTES))
+        return head.startswith(BINARY_MAGIC) or controls > len(head) * 0.05
+    if head.startswith(BINARY_TEXT_MAGIC):
         return True
     controls = len(BINARY_CHARACTERS.findall(head))
     return controls > len(head) * 0.1
@@ -44,8 +59,11 @@ def looks_binary(text: str) -> bool:
 def _html_parser() -> lxml_html.HTMLParser:
     """lxml.html's parser, with every element an ``HtmlElement`` chosen in C: lxml.html's own
     class lookup runs a Python method for each element touched (8 % of extraction time), to
-    give form controls classes this project never uses."""
-    parser = lxml_html.HTMLParser()
+    give form controls classes this project never uses.
+
+    ``huge_tree``: libxml2 stops at 256 nested elements otherwise (a page nested deeper lost its text and
+    was judged too short); it still stops at 2,048 (see :func:`parse_page`)."""
+    parser = lxml_html.HTMLParser(huge_tree=True)
     parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
         element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment, pi=lxml_html.HtmlProcessingInstruction,
         entity=lxml_html.HtmlEntity))
@@ -53,16 +71,44 @@ def _html_parser() -> lxml_html.HTMLParser:
 
 
 HTML_PARSER = _html_parser()
+TOO_DEEP = "nested too deep"
+# Layout tables nest a few deep; trafilatura's time on tables nested in tables grows faster than their
+# square (seconds at a few hundred), so a page nesting them deeper than this is refused as too deep.
+MAX_NESTED_TABLES = 64
 
 
 def parse(text: str):
     """An lxml tree of any HTML, however broken; ``None`` if there is nothing to parse."""
+    return parse_page(text)[0]
+
+
+def parse_page(text: str) -> tuple[object | None, str | None]:
+    """An lxml tree of any HTML, however broken, or ``None`` and why: nothing to parse ("unparseable HTML"),
+    or elements nested deeper than libxml2 goes (:data:`TOO_DEEP`: it stops there, and the rest of the page
+    would be lost without a word)."""
     text = XML_DECLARATION.sub("", text, count=1)
     try:
         tree = lxml_html.document_fromstring(text, parser=HTML_PARSER)
     except (etree.ParserError, ValueError):
-        return None
-    return tree
+        return None, "unparseable HTML"
+    if _stopped_too_deep(HTML_PARSER.error_log) or _tables_too_deep(tree):
+        return None, TOO_DEEP
+    return tree, None
+
+
+def _stopped_too_deep(errors) -> bool:
+    """The parse ended on libxml2's depth limit (its last error, as it stops there)."""
+    last = errors.last_error
+    return last is not None and last.type_name == "ERR_RESOURCE_LIMIT" and "depth" in last.message
+
+
+def _tables_too_deep(tree) -> bool:
+    """Tables nested more than :data:`MAX_NESTED_TABLES` deep (only pages with that many tables are looked at
+    closer; the first table that deep ends the search)."""
+    if sum(1 for _ in itertools.islice(tree.iter("table"), MAX_NESTED_TABLES + 1)) <= MAX_NESTED_TABLES:
+        return False
+    return any(sum(1 for _ in itertools.islice(table.iterancestors("table"), MAX_NESTED_TABLES)) >= MAX_NESTED_TABLES
+               for table in tree.iter("table"))
 
 
 @lru_cache(maxsize=256)
@@ -168,7 +214,10 @@ def per_tree(tree, key: tuple, compute):
 
 
 def block_text(scope) -> str:
-    """The text of ``scope`` with one line per block element or ``<br>``."""
+    """The text of ``scope`` with one line per block element or ``<br>``.
+
+    Walked with a stack of its own, not by recursion: a page nested a thousand elements deep must not reach
+    Python's recursion limit."""
     lines, current = [], []
 
     def flush():
@@ -177,16 +226,21 @@ def block_text(scope) -> str:
             lines.append(line)
         current.clear()
 
-    def walk(node):
-        if not isinstance(node.tag, str):
+    pending = [scope]  # elements to enter, last first; (tag, element) to leave
+    while pending:
+        node = pending.pop()
+        if type(node) is tuple:  # leaving an element, its children done
+            tag, node = node
+            if tag in BLOCK_TAGS and tag not in ("td", "th"):
+                flush()
             if node.tail:
                 current.append(node.tail)
-            return
-        tag = node.tag.lower()
-        if tag in ("script", "style", "noscript"):
+            continue
+        tag = node.tag.lower() if isinstance(node.tag, str) else None
+        if tag is None or tag in ("script", "style", "noscript"):  # a comment, or no text of the page
             if node.tail:
                 current.append(node.tail)
-            return
+            continue
         if tag in ("td", "th"):
             # A table row is one line, its cells separated by " | ".
             if any(piece.strip() for piece in current):
@@ -195,14 +249,14 @@ def block_text(scope) -> str:
             flush()
         if node.text and tag != "br":
             current.append(node.text)
-        for child in node:
-            walk(child)
-        if tag in BLOCK_TAGS and tag not in ("td", "th"):
+        if len(node):
+            pending.append((tag, node))
+            pending.extend(reversed(node))
+            continue
+        if tag in BLOCK_TAGS and tag not in ("td", "th"):  # a leaf: left at once
             flush()
         if node.tail:
             current.append(node.tail)
-
-    walk(scope)
     flush()
     return "\n".join(lines)
 

@@ -115,20 +115,32 @@ class TextIndex:
         self._targets_within: dict = {}
         self._measure(scope)
 
-    def _measure(self, node) -> tuple[int, int]:
-        total = _size(node.text) if isinstance(node.tag, str) else 0
-        linked = 0
-        for child in node:
-            child_total, child_linked = self._measure(child)
-            total += child_total + _size(child.tail)
-            linked += child_linked
-        if node.tag == "a":
-            href = (node.get("href") or "").strip()
-            # A link to a document (the statement's PDF) is content, not navigation.
-            if not is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
-                linked = total
-        self.length[node], self.linked[node] = total, linked
-        return total, linked
+    def _measure(self, scope) -> None:
+        """Every element's text length and the part of it in links. Elements are taken in reverse document
+        order, each after everything it holds, and add their sums to their parent's: no recursion (a page
+        nested a thousand elements deep must not reach Python's recursion limit)."""
+        length, linked_of = self.length, self.linked
+        held: dict = {}  # element -> [text, linked text] of its children measured so far
+        for node in reversed(list(scope.iter())):
+            total = _size(node.text) if isinstance(node.tag, str) else 0
+            linked = 0
+            inner = held.pop(node, None)
+            if inner is not None:
+                total += inner[0]
+                linked = inner[1]
+            if node.tag == "a":
+                href = (node.get("href") or "").strip()
+                # A link to a document (the statement's PDF) is content, not navigation.
+                if not is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
+                    linked = total
+            length[node], linked_of[node] = total, linked
+            if node is not scope:
+                sums = held.get(parent := node.getparent())
+                if sums is None:
+                    held[parent] = [total + _size(node.tail), linked]
+                else:
+                    sums[0] += total + _size(node.tail)
+                    sums[1] += linked
 
     def target(self, link) -> str | None:
         """The canonical URL of another page of the site a link points to, if it does."""

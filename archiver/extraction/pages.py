@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import htmltree, hyperlinks
 from .article import Article
-from .extract import body_problem, decode_html, extract_from_tree
+from .charsets import Decoding, read_body
+from .extract import extract_from_tree
 from .hyperlinks import is_document_url  # noqa: F401  (the spider's test of a link's target, offered here)
 from .images import document_links
 from .normalize import canonical_url, find_dates, parse_date
@@ -37,13 +38,14 @@ class PageLink:
 class NewsPage:
     """One fetched HTML page of a news site."""
 
-    def __init__(self, url: str, body: str | bytes, profile: SiteProfile, content_type: str | None = None):
+    def __init__(self, url: str, body: str | bytes, profile: SiteProfile, content_type: str | bytes | None = None):
+        """``body``: the page's bytes as served (decoded by ``content_type``'s charset unless they do not fit
+        it, see :mod:`archiver.extraction.charsets`), or its text."""
         self.url, self.profile = url, profile
-        self.html = decode_html(body, content_type)
-        self.problem = body_problem(self.html)
-        self.tree = None if self.problem else htmltree.parse(self.html)
-        if self.tree is None and not self.problem:
-            self.problem = "unparseable HTML"
+        self.html, self.decoding, self.problem = read_body(body, content_type, url)
+        self.tree = None
+        if not self.problem:
+            self.tree, self.problem = htmltree.parse_page(self.html)
 
     @cached_property
     def base(self) -> str:
@@ -161,25 +163,33 @@ class PageSummary:
     # Only for articles: the stems of title and text for the archive's search. Extraction leaves it empty; the
     # crawl's extraction workers (archiver.crawl.workers) fill it, so that stems are made on every core.
     search_stems: str | None = None
+    # How the page's bytes were read, when that is worth a log line: the declared charset did not fit them,
+    # or no charset did (see archiver.extraction.charsets). None otherwise, and for a page given as text.
+    decoding: Decoding | None = None
 
     @property
     def is_listing(self) -> bool:
         return self.article.reason == "listing page"
 
 
-def summarize(url: str, body: str | bytes, profile: SiteProfile | str) -> PageSummary:
+def summarize(url: str, body: str | bytes, profile: SiteProfile | str,
+              content_type: str | bytes | None = None) -> PageSummary:
     """Parse and extract one page once: its article, links and (for a listing) entries.
 
     A pure function of its arguments, run in a worker process when extraction
     is spread over cores (``profile`` may then be a profile name or path).
+    ``body``: the page's bytes as served and ``content_type`` its header (or its text).
     """
     if isinstance(profile, str):
         profile = load_profile(profile)
-    page = NewsPage(url, body, profile)
+    page = NewsPage(url, body, profile, content_type)
     article = page.article
     teasers = page.teasers if article.reason == "listing page" else {}
     documents = page.documents if article.is_article else []
-    return PageSummary(url, page.problem, article, page.links, teasers, documents)
+    decoding = page.decoding if page.decoding and page.decoding.noteworthy else None
+    # A page too deep for trafilatura is known only once extracted: it is no page to read, as one too deep to parse.
+    problem = page.problem or (article.reason if article.reason == htmltree.TOO_DEEP else None)
+    return PageSummary(url, problem, article, page.links, teasers, documents, decoding=decoding)
 
 
 def page_number(url: str, profile: SiteProfile) -> int | None:

@@ -102,7 +102,8 @@ class NewsSpider(scrapy.Spider):
         if response.status not in ANSWERS_WITHOUT_PAGE and is_html(response):
             # Listings lead to more pages: their extraction goes first when pages wait for a worker.
             urgent = not self.profile.looks_like_article_url(url)
-            page = await self.extractor.summarize(response.url, response.text, priority=int(urgent))
+            page = await self.extractor.summarize(response.url, response.body, priority=int(urgent),
+                                                  content_type=response.headers.get("Content-Type"))
         self.crawler.signals.send_catch_log(page_read, response=response, page=page, spider=self)
         if page is None or page.problem:
             return
