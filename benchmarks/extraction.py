@@ -32,7 +32,7 @@ SECTIONS = ("news_odkb", "news_secretariat", "parliamentary_assembly", "military
 
 def replica_pages(articles_per_language: int, flavour: str) -> list[tuple[str, str]]:
     """(url, text) of the replica's article pages and of the first listing pages of each section, decoded
-    once (as the crawl hands ``response.text`` to extraction): decoding is timed for neither."""
+    once here: decoding (which the crawl's workers do from the response's bytes) is timed for neither."""
     site = ReplicaSite(articles_per_language, seed=1, flavour=flavour)
     with serve_replica(site, port=0, slow_seconds=0, huge_page_bytes=200_000) as server:
         urls = [record["url"] for record in site.ground_truth(server.base_urls)]
