@@ -135,12 +135,69 @@ def metadata(db: sqlite_utils.Database, name: str) -> dict:
         "databases": {name: {
             "title": f"{site or 'News archive'} ({name})",
             "description": description,
-            "source": ", ".join(seeds[:2]) or ", ".join(hosts) or None,
+            # One address, the one the link opens (the description names every seed).
+            "source": seeds[0] if seeds else (hosts[0] if hosts else None),
             "source_url": seeds[0] if seeds else None,
             "license": "The source site's terms (archived copy for research)",
             "tables": tables,
-            "queries": CANNED_QUERIES,
+            "queries": _queries(name),
         }},
+        "plugins": {"datasette-dashboards": {name: dashboard(name, site)} if count else {}},
+    }
+
+
+def _queries(name: str) -> dict:
+    """The canned queries, ``articles_per_month`` pointing at its chart."""
+    queries = {key: dict(query) for key, query in CANNED_QUERIES.items()}
+    queries["articles_per_month"]["description_html"] = (
+        f'The same counts drawn: <a href="/-/dashboards/{name}">the charts</a>.')
+    return queries
+
+
+def dashboard(name: str, site: str | None) -> dict:
+    """A datasette-dashboards dashboard of the archive ``name``: articles per month by language, and per section.
+
+    Vega-Lite charts drawn in the browser from the plugin's own copy of Vega (no network needed), as SVG:
+    each bar is an element whose ``aria-label`` is the row's ``label``.
+    """
+    def chart(title: str, query: str, display: dict) -> dict:
+        embed = {"usermeta": {"embedOptions": {"renderer": "svg", "actions": False}}}
+        return {"title": title, "db": name, "query": query, "library": "vega-lite", "display": {**display, **embed}}
+
+    language_filter = "[[ and language = :language ]]"
+    return {
+        "title": f"{site or 'News archive'} ({name}): charts",
+        "description": "Articles per month by language, and per section. A chart's title opens it alone; "
+                       "the numbers are the articles_per_month query's.",
+        "layout": [["months"], ["sections"]],
+        "filters": {"language": {"name": "Language", "type": "select", "db": name,
+                                 "query": "select distinct language from articles where language is not null "
+                                          "order by language"}},
+        "charts": {
+            "months": chart("Articles per month, by language", f"""select substr(published, 1, 7) || '-01' as month,
+  language, count(*) as articles, substr(published, 1, 7) || ' ' || language || ': ' || count(*) as label
+from articles where published is not null {language_filter}
+group by 1, 2 order by 1, 2""", {
+                "mark": {"type": "bar", "tooltip": True},
+                "height": 260,
+                "encoding": {
+                    "x": {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth", "title": "month"},
+                    "y": {"field": "articles", "type": "quantitative", "aggregate": "sum", "title": "articles"},
+                    "color": {"field": "language", "type": "nominal"},
+                    "description": {"field": "label"},
+                }}),
+            "sections": chart("Articles per section, by language", f"""select coalesce(section, '(none)') as section,
+  language, count(*) as articles, coalesce(section, '(none)') || ' ' || language || ': ' || count(*) as label
+from articles where 1 = 1 {language_filter}
+group by 1, 2 order by 3 desc""", {
+                "mark": {"type": "bar", "tooltip": True},
+                "encoding": {
+                    "y": {"field": "section", "type": "nominal", "sort": "-x", "title": None},
+                    "x": {"field": "articles", "type": "quantitative", "aggregate": "sum", "title": "articles"},
+                    "color": {"field": "language", "type": "nominal"},
+                    "description": {"field": "label"},
+                }}),
+        },
     }
 
 
@@ -166,6 +223,9 @@ def write_metadata_file(db: sqlite_utils.Database, path: Path) -> Path:
     except (OSError, ValueError):
         current = {}
     current.setdefault("databases", {})[name] = fresh["databases"][name]
+    dashboards = current.setdefault("plugins", {}).setdefault("datasette-dashboards", {})
+    dashboards.pop(name, None)  # none for an archive with no article yet
+    dashboards.update(fresh["plugins"]["datasette-dashboards"])
     if name == "archive" or "title" not in current:
         current["title"] = fresh["title"]
     _drop_none(current)

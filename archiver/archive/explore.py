@@ -29,8 +29,10 @@ touches the crawler's rows, and is cheap when little changed:
 - ``articles.published_year``: a virtual generated column, for the year facet.
 - Indexes for the columns analysts filter and sort by.
 - ``metadata.json`` next to the database: the Datasette metadata (titles,
-  descriptions, column descriptions, facets, sort, labels, canned queries), so
-  ``datasette data/`` (configuration-directory mode) shows it all with no flag.
+  descriptions, column descriptions, facets, sort, labels, canned queries, and the
+  charts of the datasette-dashboards plugin), so ``datasette data/``
+  (configuration-directory mode) shows it all with no flag; the pages themselves
+  (an article's page, the articles list) are :mod:`archiver.archive.datasette_plugin`'s.
 """
 
 from __future__ import annotations

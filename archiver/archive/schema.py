@@ -93,14 +93,13 @@ TABLES: tuple[Table, ...] = (
         Column("url", str, "Canonical absolute URL (unique): lower-case scheme and host, no fragment, no tracking "
                            "or session parameters (`utm_*`, `sphrase_id`, `PHPSESSID`…), sorted query, "
                            "`index.php`, missing trailing slash and `?PAGEN_1=1` (or `01`) folded, redirects resolved",
-               short="Canonical absolute URL (unique): lower-case scheme and host, no fragment or tracking "
-                     "parameters, redirects resolved"),
+               short="Canonical absolute URL (unique)"),
         Column("title", str, "The article's own headline"),
         Column("published", str, "Publication date, ISO 8601 date (`2020-07-03`) or datetime; NULL when the page "
-                                 "shows none"),
+                                 "shows none", short="Publication date (ISO 8601)"),
         Column("date_missing", int, "1 when no date was found on the page (the article is kept)"),
         Column("text", str, "Clean body text, one paragraph per line, paragraphs separated by a blank line; the "
-                            "signature line is kept"),
+                            "signature line is kept", short="Body text, a blank line between paragraphs"),
         Column("language", str, "`en`, `ru`, … from the page's `lang`, else the profile's host language"),
         Column("section", str, "The section's slug (`news_odkb`)"),
         Column("section_url", str, "The section's listing URL"),
@@ -108,7 +107,7 @@ TABLES: tuple[Table, ...] = (
         Column("description", str, "From the page's metadata, when real"),
         Column("author", str, "From the page's metadata, when real"),
         Column("content_hash", str, "SHA-256 of title, published and text: tells an edit from an unchanged "
-                                    "re-fetch"),
+                                    "re-fetch", short="SHA-256 of title, published and text"),
         Column("image_count", int, "Number of rows in `images`"),
         Column("extractor", str, "`profile:<name>` or `generic`"),
         Column("fetched_at", str, "When the current content was fetched (UTC, ISO 8601)"),
@@ -117,13 +116,13 @@ TABLES: tuple[Table, ...] = (
         _run("The crawl run (`crawl_runs.id`) that wrote the current content"),
         Column("status", str, "`live`, or `gone` once the site answers 404/410 for it, or a \"not found\" page "
                               "after it vanished from its listing (see `removals`); never deleted",
-               short="live, or gone once the site removed it (see removals); never deleted"),
+               short="live, or gone (see removals)"),
         Column("listing_title", str, "The article's entry in a listing: a later run re-fetches the article when "
-                                     "this entry changes"),
+                                     "this entry changes", short="Its entry in a listing"),
         Column("listing_date", str, "The date shown in that listing entry"),
         Column("listing_url", str, "The first page of that listing"),
         Column("warc_file", str, "Provenance: the WARC file holding the response the article was extracted from "
-                                 "(`archiver show`)"),
+                                 "(`archiver show`)", short="The WARC file of its response"),
         Column("warc_offset", int, "Offset of that response record in the WARC file"),
         Column("published_year", int, "Year of `published` (a virtual generated column, for the year facet)",
                made_by=EXPLORE),

@@ -8,17 +8,19 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
+from html import unescape
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 import sqlite_utils
+from markupsafe import escape
 
-from archiver.archive import datasette_metadata, explore, schema
+from archiver.archive import article_page, datasette_metadata, explore, schema
 from archiver.crawl.items import exported_fields
 from archiver.archive.stemming import STEMMER_VERSION, article_stems
 from archiver.archive.storage import Archive
-from datasette_helpers import copy_archive, serve_datasette
+from datasette_helpers import copy_archive, link_stores, serve_datasette
 
 CANNED = ("search", "articles_per_month", "latest_per_section", "most_images", "changed_since")
 
@@ -49,13 +51,17 @@ def archive_dir(first_crawl, tmp_path_factory):
     assert first_crawl.returncode == 0, first_crawl.log[-3000:]
     directory = tmp_path_factory.mktemp("datasette")
     path = copy_archive(first_crawl.db_path, directory)
+    link_stores(first_crawl.db_path, directory)
     edited = _edit_one_article(path)
     return SimpleNamespace(dir=directory, path=path, edited=edited, report=explore.refresh(path))
 
 
+REPLAY = "http://replay.example/csto/"
+
+
 @pytest.fixture(scope="module")
 def datasette(archive_dir):
-    with serve_datasette(archive_dir.dir) as server:
+    with serve_datasette(archive_dir.dir, env={"ARCHIVER_REPLAY_URL": REPLAY}) as server:
         yield server
 
 
@@ -234,3 +240,143 @@ def test_export_jsonl_alongside_the_database(replica, crawl, tmp_path):
     assert all(line["title"] and line["text"] for line in lines)
     # Every field of an article, not the archive's search stems.
     assert all(list(line) == exported_fields() for line in lines) and "search_stems" not in exported_fields()
+
+
+# -- pages for people: the articles list, an article's page, the database page, charts ------------
+
+
+def _article_rows(path, sql, *params):
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
+
+
+def test_articles_table_is_a_list_to_read(datasette, archive_dir):
+    status, body = datasette.get("/archive/articles")
+    html = body.decode()
+    assert status == 200
+    headers = re.findall(r'<th [^>]*data-column="([^"]+)"', html)
+    assert headers[:5] == ["published", "section", "language", "title", "text"] and len(headers) < 10
+    newest = _article_rows(archive_dir.path, "SELECT id, title, text FROM articles ORDER BY published DESC, id "
+                                             "LIMIT 1")[0]
+    assert f'<a href="/archive/articles/{newest["id"]}">' in html  # the headline links the article's page
+    texts = re.findall(r'<td class="col-text[^"]*">(.*?)</td>', html, re.S)
+    assert texts and all(len(text) <= 170 for text in texts) and len(newest["text"]) > 170
+    # Full column descriptions on hover, the short ones listed; Datasette's long list hidden.
+    assert f'title="{escape(schema.plain(schema.table("articles").column("published").description))}"' in html
+    assert "show all columns" in html
+    every = re.search(r'href="(/archive/articles\?[^"]*_col=warc_file[^"]*)"', html).group(1).replace("&amp;", "&")
+    status, body = datasette.get(every)
+    assert status == 200 and 'data-column="warc_file"' in body.decode()
+
+
+def test_article_page(datasette, archive_dir):
+    edited = _article_rows(archive_dir.path, "SELECT * FROM articles WHERE id = ?", archive_dir.edited)[0]
+    translation = _article_rows(archive_dir.path, "SELECT translation_id FROM translations WHERE article_id = ?",
+                                edited["id"])[0][0]
+    status, body = datasette.get(f"/archive/articles/{edited['id']}")
+    html = body.decode()
+    assert status == 200
+    assert f"<title>{escape(edited['title'])}</title>" in html and f"<h1>{escape(edited['title'])}</h1>" in html
+    for paragraph in article_page.paragraphs(edited["text"]):
+        assert f"<p>{escape(paragraph)}</p>" in html
+    assert f'href="/archive/articles/{translation}"' in html
+    # Its earlier version, and what the edit added.
+    assert "Earlier versions (1)" in html and "<ins>Correction: the meeting was moved.</ins>" in html
+    # An article's capture: the command, the raw record, the replay.
+    captured = _article_rows(archive_dir.path, "SELECT a.id, c.url, c.warc_date FROM articles a JOIN captures c "
+                                               "ON c.warc_file = a.warc_file AND c.offset = a.warc_offset "
+                                               "ORDER BY a.id LIMIT 1")[0]
+    html = datasette.get(f"/archive/articles/{captured['id']}")[1].decode()
+    assert f"archiver show {captured['id']} --db {archive_dir.dir.name}/archive.db" in html  # as Datasette opened it
+    timestamp = re.sub(r"\D", "", captured["warc_date"])[:14]
+    assert f'href="{REPLAY}{timestamp}/{escape(captured["url"])}"' in html
+    assert f'href="/-/archiver/capture/archive/{captured["id"]}"' in html
+    status, raw = datasette.get(f"/-/archiver/capture/archive/{captured['id']}")
+    assert status == 200 and raw.startswith(f"# article {captured['id']}: ".encode()) and b"HTTP/1.1 200" in raw
+
+
+def test_article_images_come_from_the_media_store(datasette, archive_dir):
+    image = _article_rows(archive_dir.path, "SELECT * FROM images WHERE sha256 IS NOT NULL ORDER BY id LIMIT 1")[0]
+    status, body = datasette.get(f"/archive/articles/{image['article_id']}")
+    assert f'<img src="/-/archiver/media/archive/images/{image["id"]}"'.encode() in body
+    status, data = datasette.get(f"/-/archiver/media/archive/images/{image['id']}")
+    assert status == 200 and hashlib.sha256(data).hexdigest() == image["sha256"]
+    missing = _article_rows(archive_dir.path, "SELECT id FROM images WHERE sha256 IS NULL LIMIT 1")
+    if missing:
+        assert datasette.get(f"/-/archiver/media/archive/images/{missing[0]['id']}")[0] == 404
+    assert datasette.get("/-/archiver/media/archive/images/999999")[0] == 404
+
+
+def test_database_page_example_query_returns_rows_and_links_its_source(datasette):
+    status, body = datasette.get("/archive")
+    html = body.decode()
+    sql = re.search(r'<textarea id="sql-editor" name="sql">(.*?)</textarea>', html, re.S).group(1)
+    assert datasette.json("/archive.json", sql=unescape(sql), _shape="array")
+    source = datasette.json("/-/metadata.json")["databases"]["archive"]
+    assert source["source"] == source["source_url"]  # the link's text is the address it opens
+    assert re.search(r'Data source:\s*<a href="([^"]+)">\s*\1</a>', html)
+    assert 'href="/-/dashboards/archive"' in html
+
+
+def test_charts_dashboard(datasette, archive_dir):
+    dashboards = datasette.json("/-/metadata.json")["plugins"]["datasette-dashboards"]
+    charts = dashboards["archive"]["charts"]
+    months = datasette.json("/archive.json", sql=charts["months"]["query"].replace("[[ and language = :language ]]",
+                                                                                    ""), _shape="array")
+    expected = {row[0] for row in _article_rows(archive_dir.path, "SELECT DISTINCT substr(published, 1, 7) "
+                                                                  "FROM articles WHERE published IS NOT NULL")}
+    assert {row["month"][:7] for row in months} == expected
+    status, body = datasette.get("/-/dashboards/archive")
+    assert status == 200 and b"vega-lite.min.js" in body and b"cdn." not in body  # the plugin's own copy
+
+
+def test_an_archive_with_no_article_is_hidden_until_it_has_one(archive_dir, tmp_path):
+    copy_archive(archive_dir.path, tmp_path)
+    empty = tmp_path / "empty.db"
+    Archive(empty).close()  # what a first crawl that fetched nothing leaves
+    explore.refresh(empty)
+    with serve_datasette(tmp_path) as server:
+        listed = server.json("/.json")
+        assert "archive" in listed and "empty" not in listed
+        assert server.get("/empty")[0] == 403
+        with sqlite3.connect(empty) as conn:
+            conn.execute("INSERT INTO articles (url, title) VALUES ('https://example.org/a', 'A')")
+        assert "empty" in server.json("/.json")
+
+
+def test_a_replaced_database_is_read_anew(archive_dir, tmp_path):
+    """``archiver demo`` deletes the demo archive and writes a new one: the running Datasette shows the new one."""
+    path = copy_archive(archive_dir.path, tmp_path, "demo.db")
+    with serve_datasette(tmp_path) as server:
+        count = "select count(*) as n from articles"
+        before = server.json("/demo.json", sql=count, _shape="array")[0]["n"]
+        path.unlink()
+        new = copy_archive(archive_dir.path, tmp_path / "new", "demo.db")
+        conn = sqlite3.connect(new)
+        with conn:
+            conn.execute("DELETE FROM articles WHERE id > 5")
+        conn.close()  # the last connection: its WAL is written into the file, which is then complete
+        new.rename(path)
+        for _ in range(4):  # each of Datasette's SQL threads
+            assert server.json("/demo.json", sql=count, _shape="array")[0]["n"] == 5 < before
+
+
+def test_article_page_without_replay_or_capture(archive_dir):
+    links = article_page.Links(article=lambda id_: f"/a/{id_}", media=lambda table, id_: f"/m/{table}/{id_}")
+    with sqlite3.connect(archive_dir.path) as conn:
+        captured = conn.execute("SELECT min(id) FROM articles WHERE warc_file IS NOT NULL").fetchone()[0]
+        page = article_page.article(conn, captured, "data/archive.db", links)
+        assert page["capture"]["replay"] is None
+        assert page["capture"]["command"] == f"archiver show {captured} --db data/archive.db"
+        assert article_page.article(conn, archive_dir.edited, None, links)["capture"] is None  # edited, no WARC
+        assert article_page.article(conn, 10**9, None, links) is None
+
+
+def test_diff_shows_changed_words_and_counts_unchanged_paragraphs():
+    old = "\n\n".join(["One.", "Two.", "Three.", "Four.", "The meeting was on Monday."])
+    new = "\n\n".join(["One.", "Two.", "Three.", "Four.", "The meeting was on Tuesday.", "Added."])
+    html = str(article_page.diff_html(old, new))
+    assert "(3 unchanged paragraphs)" in html and "<p class=\"same\">Four.</p>" in html
+    assert "<del>Monday.</del><ins>Tuesday.</ins>" in html and "<ins>Added.</ins>" in html
+    assert "<script>" not in str(article_page.diff_html("a", "<script>"))
