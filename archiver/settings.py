@@ -74,7 +74,22 @@ MEDIA_ENABLED = True  # article images and linked documents, content-addressed (
 MEDIA_DIR = ""  # default: media/ next to ARCHIVE_DB
 MEDIA_MAXSIZE = 50 * 1024 * 1024  # larger media files are not downloaded
 
+# -- scope (docs/security.md) ----------------------------------------------------
+# Only http and https are ever downloaded: Scrapy's other download handlers are off (a page's
+# <img src="file:///etc/passwd"> read a local file into the archive), and ScopeGuardMiddleware refuses
+# any other scheme before download.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "data": None, "s3": None}
+# Media (images, documents) come from the seeds' hosts (host and port) and the hosts the profile lists
+# (media_hosts), plus these: "host" (default ports) or "host:port"; "*" for any host.
+MEDIA_HOSTS = []
+# Media from a loopback (other than a seed's own), private, link-local or multicast address are refused
+# unless this is on.
+MEDIA_ALLOW_PRIVATE_ADDRESSES = False
+
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: only http(s), redirects in scope, robots.txt read on media hosts (before Scrapy's
+    # OffsiteMiddleware, 50, and RobotsTxtMiddleware, 100).
+    "archiver.crawl.middlewares.ScopeGuardMiddleware": 10,
     # Closest to the downloader: raw bodies (before decompression), every redirect and error.
     "archiver.capture.warc.WarcCaptureMiddleware": 950,
     "archiver.crawl.middlewares.RetryBackoffMiddleware": 560,

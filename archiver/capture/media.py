@@ -5,7 +5,9 @@ page object (:func:`archiver.extraction.images.document_links`) in the item's ``
 :class:`MediaPipeline` (``ITEM_PIPELINES`` 200, before the archive) downloads
 each image and document through Scrapy's own downloader (same politeness,
 robots.txt obeyed, and captured to WARC like every other exchange), and stores
-each file once, by the SHA-256 of its content:
+each file once, by the SHA-256 of its content. Only media in scope are fetched
+(:class:`archiver.spiders.scope.MediaScope`, docs/security.md: the seeds' hosts and the listed media hosts,
+over http(s), no private address); the others are counted in ``archiver/media/out_of_scope``. Stored as:
 
     MEDIA_DIR/ab/cd/abcd...ef.jpg        (MEDIA_DIR defaults to media/ next to ARCHIVE_DB)
 
@@ -34,6 +36,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from ..clock import utc_now
 from ..crawl.runs import ArchiveRun
+from ..spiders.scope import MediaScope
 from .warc import default_dir
 
 logger = logging.getLogger(__name__)
@@ -103,6 +106,8 @@ class MediaPipeline:
         self.db_path = settings.get("ARCHIVE_DB")
         self.fetched: dict[str, asyncio.Future] = {}  # URL -> its download, shared by every article
         self.archive = None
+        self.scope: MediaScope | None = None
+        self.refused_hosts: set[str] = set()  # out-of-scope media are logged once per host
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -114,6 +119,7 @@ class MediaPipeline:
         if self.archive is None:
             logger.info("Media capture off: this process has no archive (locked, or a cluster worker)")
         self.media_dir.mkdir(parents=True, exist_ok=True)
+        self.scope = MediaScope.for_crawl(self.crawler.spider, self.crawler.settings)
 
     async def process_item(self, item):
         if self.archive is None:
@@ -143,12 +149,17 @@ class MediaPipeline:
         return None
 
     async def _download(self, url: str) -> dict | None:
+        reason = await self.scope.full_refusal(url)
+        if reason:
+            self._out_of_scope(url, reason)
+            return None
         known = self._known(url)
         if known:
             self.stats.inc_value("archiver/media/known")
             return known
         request = scrapy.Request(url, dont_filter=True, priority=30,
-                                 meta={"allow_offsite": True, "download_maxsize": self.maxsize, "media": True})
+                                 meta={"allow_offsite": True, "download_maxsize": self.maxsize, "media": True,
+                                       "media_scope": self.scope})  # its redirects are judged by it
         try:
             engine = self.crawler.engine
             if hasattr(engine, "download_async"):
@@ -177,3 +188,11 @@ class MediaPipeline:
             self.stats.inc_value("archiver/media/duplicate_content")
         return {"sha256": sha256, "path": stored_path(self.media_dir, relpath, self.db_path),
                 "bytes": len(response.body), "content_type": content_type, "fetched_at": utc_now()}
+
+    def _out_of_scope(self, url: str, reason: str) -> None:
+        self.stats.inc_value("archiver/media/out_of_scope")
+        parts = urlsplit(url)
+        host = f"{parts.scheme}://{parts.netloc}"
+        if host not in self.refused_hosts:
+            self.refused_hosts.add(host)
+            logger.info("Media out of scope (%s), not fetched: %s (more from %s: only counted)", reason, url, host)

@@ -47,7 +47,9 @@ def collect_images(scope, base: str) -> list[Image]:
         if IMAGE_NOISE.search(marks.lower()) or is_tiny(img, MIN_IMAGE_SIDE):
             continue
         absolute = hyperlinks.absolute_url(base, linked_image(img) or src)
-        if not absolute or absolute in seen:  # "": an address no URL can be made of
+        # "": an address no URL can be made of; only http(s) images are the article's (file:, ftp:... are
+        # never fetched, nor kept as a source: docs/security.md)
+        if not absolute.startswith(("http://", "https://")) or absolute in seen:
             continue
         seen.add(absolute)
         images.append(Image(src=absolute, alt=clean_line(img.get("alt") or ""),

@@ -9,6 +9,9 @@ with ``load_profile("path/to/site.toml")`` or ``-a profile=...``.
 
 Keys (each is described in ``csto.toml``):
 
+- ``media_hosts``: hosts besides the seeds' that the site's images and
+  documents are fetched from (a CDN): ``"cdn.example.org"`` or
+  ``"host:port"`` (docs/security.md).
 - ``[urls]``: ``allow``, ``deny``, ``article``, ``section`` (patterns);
   ``pagination_params`` (query parameters selecting a listing's page);
   ``drop_params`` (query parameters that never change the page, added to the
@@ -59,6 +62,7 @@ class SiteProfile:
     name: str = "generic"
     description: str = ""
     start_urls: tuple[str, ...] = ()
+    media_hosts: tuple[str, ...] = ()  # hosts besides the seeds' that media are fetched from
     languages: dict = field(default_factory=dict)
     allow: tuple[re.Pattern, ...] = ()
     deny: tuple[re.Pattern, ...] = ()
@@ -137,6 +141,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
         name=data.get("name", "unnamed"),
         description=data.get("description", ""),
         start_urls=tuple(data.get("start_urls", ())),
+        media_hosts=tuple(data.get("media_hosts", ())),
         languages={k.lower(): v for k, v in data.get("languages", {}).items()},
         allow=_compile(urls.get("allow", ())),
         deny=_compile(urls.get("deny", ())),
