@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from . import charsets, htmltree, hyperlinks, layout
+from . import charsets, headlines, htmltree, hyperlinks, layout, published
 from .article import Article
 from .charsets import read_body
 from .classify import MIN_ARTICLE_CHARS, classify
@@ -83,6 +83,23 @@ def _trafilatura():
 
 
 @functools.cache
+def _trafilatura_copies_its_input() -> bool:
+    """trafilatura 2.3.1 and later copy a tree they are given before changing it; earlier versions change it."""
+    from importlib.metadata import version
+
+    try:
+        return tuple(int(part) for part in version("trafilatura").split(".")[:3]) >= (2, 3, 1)
+    except ValueError:  # a version such as 2.4.0rc1: not known to copy
+        return False
+
+
+def _for_trafilatura(tree):
+    """The tree to give trafilatura: the tree itself when trafilatura copies what it is given (the page's tree,
+    and the pruned copy read again afterwards, must not change), else a copy."""
+    return tree if _trafilatura_copies_its_input() else copy.deepcopy(tree)
+
+
+@functools.cache
 def _body_options():
     """trafilatura's options for an article body, built once: given as keywords, they would
     be built again at every call (about 7 % of its work on a body). trafilatura copies them
@@ -133,11 +150,11 @@ def _canonical_page_url(tree, base: str, url: str, profile: SiteProfile) -> str:
 def _extract_with_profile(article: Article, tree, container, base: str, profile: SiteProfile, page_layout) -> None:
     """The profile's selectors; ``page_layout()`` gives the whole page's layout when a fallback needs it."""
     inside = layout.analyse(container, base, article.url, profile)
-    article.title = _profile_title(tree, container, profile) or _generic_title(tree)
+    article.title = _profile_title(tree, container, profile) or _generic_title(tree, article.url)
     # The profile's date element first, then the page's own metadata (article:published_time, JSON-LD), then
     # a date written next to the headline outside the container.
     article.published = _profile_date(container, profile, inside) or _parsed(_structured_date(tree)) or \
-        layout.headline_date(tree, _headline_element(tree, article.title), page_layout(), profile)
+        layout.headline_date(tree, headlines.headline_element(tree, article.title), page_layout(), profile)
     # Furniture inside the container (other news, tags, "read also") is removed
     # from a copy before the profile's own removals.
     body = layout.pruned_copy(container, inside.furniture)
@@ -236,16 +253,16 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         # Teasers and little else: a listing. Skip the costly extraction.
         rest = clean_text(htmltree.block_text(pruned.find("body") if pruned.find("body") is not None else pruned))
         if len(rest) < MIN_ARTICLE_CHARS:
-            article.title = _best_title(tree, htmltree.title(tree))
+            article.title = headlines.best_title(tree, url, htmltree.title(tree))
             article.text = rest
             return
-    document = _trafilatura().bare_extraction(copy.deepcopy(pruned), url=url, with_metadata=True,
+    document = _trafilatura().bare_extraction(_for_trafilatura(pruned), url=url, with_metadata=True,
                                            include_comments=False, include_tables=True,
                                            favor_recall=profile is not GENERIC)
     meta = _document_dict(document)
     # The page's own metadata title decides between headings; trafilatura's may be one of those headings.
-    article.title = _best_title(tree, htmltree.meta(tree, "og:title") or htmltree.title(tree) or meta.get("title"),
-                                fallback=meta.get("title"))
+    article.title = headlines.best_title(tree, url, htmltree.meta(tree, "og:title") or htmltree.title(tree)
+                                         or meta.get("title"), fallback=meta.get("title"))
     text = clean_text(_table_rows_as_lines(meta.get("text") or ""))
     if profile is not GENERIC:
         text = "\n\n".join(line for line in paragraphs(text)
@@ -256,7 +273,7 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         # The region holding both the headline and the text trafilatura found,
         # read again block by block where trafilatura lost lines or split a
         # table into cells (furniture is already pruned from it).
-        content = htmltree.common_ancestor(content, _headline_element(pruned, article.title))
+        content = htmltree.common_ancestor(content, headlines.headline_element(pruned, article.title))
         body = copy.deepcopy(content)
         htmltree.remove_all(body, ("h1", "time", "script", "style", *profile.remove_selectors))
         hyperlinks.remove_navigation(body, base, article.url, profile.navigation_texts)
@@ -265,14 +282,25 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         article.text = _body_text(body, profile, article.title)
     elif content is not None:
         chrome = htmltree.chrome_tokens(profile.pager_marks)
-        article.images = collect_images(htmltree.without_chrome(content, chrome), base)
-    headline = _headline_element(tree, article.title)
-    article.published = _structured_date(tree) or layout.headline_date(tree, headline, page_layout, profile) \
-        or (meta.get("date") if profile is GENERIC else None)
-    if article.published:  # ISO 8601, or nothing: a date the parser cannot read is not kept half-read
-        article.published = parse_date(article.published, dayfirst=True)
+        # The images outside the content's furniture (share bars, related links), read in place, not copied.
+        article.images = collect_images(content, base, keep=lambda img: not _in_chrome_below(img, content, chrome))
+    headline = headlines.headline_element(tree, article.title)
+    # ISO 8601, or nothing: a date the parser cannot read is not kept half-read.
+    article.published = published.choose(_structured_date(tree),
+                                         layout.headline_date(tree, headline, page_layout, profile),
+                                         published.url_date(url), meta.get("date") if profile is GENERIC else None)
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")
+
+
+def _in_chrome_below(node, scope, chrome) -> bool:
+    """``node`` or one of its ancestors below ``scope`` is page furniture."""
+    for element in (node, *node.iterancestors()):
+        if element is scope:
+            return False
+        if htmltree.is_chrome(element, chrome):
+            return True
+    return False
 
 
 DATE_LINE_FILLER = re.compile(r"^[\s.,:;|–—-]*(г\.?|года|год|published|date|дата|опубликовано)?[\s.,:;|–—-]*$",
@@ -287,24 +315,6 @@ def _is_date_line(line: str) -> bool:
     return len(dates) == 1 and bool(DATE_LINE_FILLER.match(line.replace(dates[0], " ")))
 
 
-def _headline_element(tree, title: str | None):
-    """The heading that shows the title (an ``<h1>``, or an ``<h2>``/``<h3>`` on templates that keep
-    ``<h1>`` for the site or the section), else the first ``<h1>``."""
-    if title:
-        for node in tree.iter(*HEADLINE_TAGS):
-            if _shows_title(clean_line(node.text_content()), title):
-                return node
-    return next(tree.iter("h1"), None)
-
-
-HEADLINE_TAGS = ("h1", "h2", "h3")
-
-
-def _shows_title(heading: str, title: str) -> bool:
-    """``heading`` is ``title``, or its start ("Headline | Site name" in ``<title>``)."""
-    return bool(heading) and (heading == title or len(heading) >= 15 and title.startswith(heading))
-
-
 def _document_dict(document) -> dict:
     if document is None:
         return {}
@@ -313,33 +323,8 @@ def _document_dict(document) -> dict:
     return document.as_dict()
 
 
-def _generic_title(tree) -> str | None:
-    return _best_title(tree, htmltree.meta(tree, "og:title") or htmltree.title(tree))
-
-
-def _best_title(tree, metadata_title: str | None, fallback: str | None = None) -> str | None:
-    """The page's own headline (its ``<h1>``) unless metadata clearly knows better.
-
-    Metadata titles are often shortened (``og:title`` ending in "…") or carry
-    the site name; the visible headline is what readers see.
-    """
-    metadata_title = clean_line(metadata_title or "") or None
-    headlines = [t for t in (clean_line(h.text_content()) for h in tree.iter("h1")) if t]
-    if metadata_title:
-        stem = metadata_title.rstrip(".…").strip().casefold()
-        # A title or heading under 15 characters (the site's name, "News") says nothing of which heading it is.
-        matches = lambda heading: len(stem) >= 15 and heading.casefold().startswith(stem[:30]) or \
-            len(heading) >= 15 and stem.startswith(heading.casefold())  # noqa: E731
-        for headline in headlines:
-            if matches(headline):
-                return headline
-        # No <h1> says what the metadata says: templates that keep <h1> for the site or the section
-        # ("Military cooperation") and give the headline an <h2> or <h3>.
-        for node in tree.iter("h2", "h3"):
-            heading = clean_line(node.text_content())
-            if heading and matches(heading):
-                return heading
-    return headlines[0] if headlines else clean_line(fallback or "") or metadata_title
+def _generic_title(tree, url: str) -> str | None:
+    return headlines.best_title(tree, url, htmltree.meta(tree, "og:title") or htmltree.title(tree))
 
 
 def _parsed(value: str | None) -> str | None:

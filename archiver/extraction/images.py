@@ -35,11 +35,13 @@ IMAGE_NOISE = re.compile(r"logo|icon|sprite|spacer|pixel|counter|banner|avatar|e
 MIN_IMAGE_SIDE = 48
 
 
-def collect_images(scope, base: str) -> list[Image]:
+def collect_images(scope, base: str, keep=None) -> list[Image]:
     """The article's own images inside ``scope``: absolute ``src`` (the full-size photo where a thumbnail
-    links to one), ``alt``, caption."""
+    links to one), ``alt``, caption. ``keep(img)``, if given, says which ``<img>`` may be one."""
     images, seen = [], set()
     for img in scope.iter("img"):
+        if keep is not None and not keep(img):
+            continue
         src = image_source(img)
         if not src:
             continue

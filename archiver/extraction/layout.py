@@ -16,6 +16,7 @@ away from the dates of other articles.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,7 +35,12 @@ DATE_WINDOW = 400  # how far (in elements) from the headline its date may be
 class Layout:
     tree: object
     teaser_items: list = field(default_factory=list)
-    furniture: list = field(default_factory=list)  # elements that are not the article
+    find_furniture: object = None  # () -> the elements that are not the article; found when first asked for
+
+    @cached_property
+    def furniture(self) -> list:
+        """Elements that are not the article: chrome, link blocks, teasers and their frame."""
+        return self.find_furniture() if self.find_furniture is not None else []
 
     @cached_property
     def furniture_lines(self) -> set[str]:
@@ -54,7 +60,8 @@ class Layout:
 def analyse(tree, base: str, page_url: str, profile: SiteProfile) -> Layout:
     index = TextIndex(tree, base, page_url, profile)
     teasers = teaser_items(tree, base, page_url, profile, index)
-    return Layout(tree, teasers, furniture_of(tree, base, page_url, teasers, index))
+    # Furniture is looked for only when asked for: the generic extraction never needs it.
+    return Layout(tree, teasers, lambda: furniture_of(tree, base, page_url, teasers, index))
 
 
 def furniture_of(scope, base: str, page_url: str, teasers: list, index: TextIndex) -> list:
@@ -94,7 +101,7 @@ def pruned_copy(root, removed: list):
 
 def _size(text: str | None) -> int:
     """Length of a text once its whitespace is collapsed (without building the string)."""
-    if not text:
+    if not text or text.isspace():  # most text between tags is layout whitespace
         return 0
     words = text.split()
     return sum(map(len, words)) + len(words)
@@ -173,11 +180,12 @@ def teaser_items(scope, base: str, page_url: str, profile: SiteProfile, index: T
     headings = [(heading, {id(holder) for holder in heading.iterancestors()}) for heading in scope.iter("h1")]
     items = []
     for link in scope.iter("a"):
-        url = index.target(link)
         headline = index.length.get(link, 0)
-        if url is None or url == own or headline < 10 or len(link.text_content().split()) < 2 \
-                or not hyperlinks.stands_alone(link):
-            continue  # not a headline: a link inside a sentence, or a short label
+        if headline < 10 or len(link.text_content().split()) < 2:
+            continue  # not a headline: a short label (tested first: the cheapest test)
+        url = index.target(link)
+        if url is None or url == own or not hyperlinks.stands_alone(link):
+            continue  # not a headline: a link inside a sentence, or to no other page of the site
         best, node = None, link.getparent()
         # Headings around this very link (a listing that marks its headlines up as <h1>) do not count.
         page_headings = [holders for heading, holders in headings if heading not in link.iterancestors()]
@@ -227,17 +235,23 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
     excluded = set(map(id, layout.teaser_items))
     chrome = htmltree.chrome_tokens(profile.pager_marks)
     nodes = list(tree.iter())
-    position = {id(node): index for index, node in enumerate(nodes)}
-    start = position.get(id(headline), 0)
+    start = next((index for index, node in enumerate(nodes) if node is headline), 0)
     best = None
     for index in range(max(0, start - DATE_WINDOW // 4), min(len(nodes), start + DATE_WINDOW)):
+        if best is not None and index - start >= best[0]:
+            break  # nothing further on is closer
         node = nodes[index]
-        if not isinstance(node.tag, str) or node is headline or _inside(node, excluded) \
-                or htmltree.in_chrome(node, chrome):
+        if not isinstance(node.tag, str) or node is headline:
             continue
         value = node.get("datetime") if node.tag == "time" else None
-        text = clean_line(own_text(node))
-        if value is None and (not text or len(text) > 80 or node.tag == "a" or not _is_short_date_line(text)):
+        # The cheap tests first: most elements hold no date at all.
+        text = own_text(node) if value is None or not value else ""
+        if value is None and (node.tag == "a" or not _DIGIT.search(text)):
+            continue
+        text = clean_line(text)
+        if value is None and (not text or len(text) > 80 or not _is_short_date_line(text)):
+            continue
+        if _inside(node, excluded) or htmltree.in_chrome(node, chrome):
             continue
         published = parse_date(value or text, profile.dayfirst, profile.date_formats)
         if published:
@@ -248,6 +262,7 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
     return best[1] if best else None
 
 
+_DIGIT = re.compile(r"\d")
 DATE_LINE_EXTRA = 40  # a date line may say more than its date ("Moscow, ...", "Published: ..."), not much more
 
 

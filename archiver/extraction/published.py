@@ -1,0 +1,68 @@
+"""Which date a page was published: the page's metadata, the date shown by the headline, the date in its URL.
+
+Each source has its failure: metadata (``article:published_time``, JSON-LD) is often written in UTC, so an
+article published in the evening of the 8th in America or after midnight in Europe says the 9th or the 7th;
+the date shown near the headline may be another article's or the last update's; the URL has no time, and
+not every URL has a date. So:
+
+- a full date in the URL path (``/2025/06/23/``, ``/2025-06-23-slug``, ``/20250623/``) is the day the site
+  filed the article under, in its own time zone: it decides the day;
+- else the date shown next to the headline decides the day when it is at most a day away from the
+  metadata's (the same instant, in the page's own time zone); further away, the metadata's is kept (the
+  shown date is then another one: an update, a related article);
+- every date is taken as written, in its own time zone: ``2025-06-23T23:45:00+03:00`` is the 23rd, never
+  converted to UTC first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import unquote, urlsplit
+
+from .normalize import parse_date
+
+# A year, a month and a day next to each other in a path: /2025/06/23/, /2025-06-23-slug, /20250623/. Not inside
+# a longer number (a 14-digit archive stamp, an id).
+URL_DATE = re.compile(r"(?<![\d])((?:19|20)\d{2})([/_.-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?![\d])")
+
+
+def url_date(url: str | None) -> str | None:
+    """The day a URL's path names (``YYYY-MM-DD``), if it names a whole one; ``None`` otherwise.
+
+    Only the path counts (a query's ``?date=`` is a listing's), and only a plausible day: an impossible one
+    (31 June) or one in the future is not a date.
+    """
+    try:
+        path = unquote(urlsplit(url or "").path)
+    except ValueError:
+        return None
+    for match in URL_DATE.finditer(path):
+        year, _, month, day = match.groups()
+        try:
+            found = date(int(year), int(month), int(day))
+        except ValueError:
+            continue
+        if found <= date.today():
+            return found.isoformat()
+    return None
+
+
+def choose(structured: str | None, shown: str | None, in_url: str | None,
+           fallback: str | None = None) -> str | None:
+    """The publication date (ISO 8601, with its time when one is known) from the page's metadata
+    (``structured``), the date shown by the headline (``shown``), the URL's day (``in_url``) and a last resort
+    (``fallback``); each may be ``None`` and may be unparsed text."""
+    structured, shown, fallback = (parse_date(value, dayfirst=True) if value else None
+                                   for value in (structured, shown, fallback))
+    if structured and shown and _days_apart(structured, shown) == 1:
+        structured = shown  # the same moment, in the page's own time zone
+    found = structured or shown or fallback
+    if in_url:
+        # The URL's day decides; the time is kept only when it is of that day.
+        return found if found and found[:10] == in_url else in_url
+    return found
+
+
+def _days_apart(first: str, second: str) -> int:
+    return abs((date.fromisoformat(first[:10]) - date.fromisoformat(second[:10])).days)
