@@ -328,18 +328,29 @@ def common_ancestor(first, second):
 def text_owner(tree, paragraph: str):
     """The element whose own text (or a child's tail) starts ``paragraph``."""
     line = clean_line(paragraph)
+    texts = per_tree(tree, ("own texts",), lambda: _own_texts(tree))
     # The paragraph's start, else its first few words (inline markup splits text nodes).
     for probe in dict.fromkeys((line[:30], line[:12].strip())):
         if not probe:
             continue
-        for node in tree.iter():
-            if not isinstance(node.tag, str) or node.tag in ("head", "title", "script", "style"):
-                continue
-            if node.text and probe in clean_line(node.text):
-                return node
-            if node.tail and probe in clean_line(node.tail) and node.getparent() is not None:
-                return node.getparent()
+        for text, owner in texts:
+            if probe in text:
+                return owner
     return None
+
+
+def _own_texts(tree) -> list:
+    """(clean text, the element it belongs to) of every text and tail of the page, in document order, each
+    cleaned once (the text of ``head``, ``title``, scripts and styles left out)."""
+    texts = []
+    for node in tree.iter():
+        if not isinstance(node.tag, str) or node.tag in ("head", "title", "script", "style"):
+            continue
+        if node.text and not node.text.isspace():
+            texts.append((clean_line(node.text), node))
+        if node.tail and not node.tail.isspace() and node.getparent() is not None:
+            texts.append((clean_line(node.tail), node.getparent()))
+    return texts
 
 
 # Compiled once: a path given as a string to .xpath() is compiled again at every call.

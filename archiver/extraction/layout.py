@@ -137,8 +137,11 @@ class TextIndex:
                 linked = inner[1]
             if node.tag == "a":
                 href = (node.get("href") or "").strip()
-                # A link to a document (the statement's PDF) is content, not navigation.
-                if not is_document_url(hyperlinks.absolute_url(self.base, href) if href else ""):
+                # A link to a document (the statement's PDF) is content, not navigation. Only an href with
+                # a dot (or one keeping the page's own path: "?...", "#...") can end in a file extension:
+                # the others are not made absolute for nothing.
+                could_be_document = "." in href or href.startswith(("?", "#"))
+                if not (could_be_document and is_document_url(hyperlinks.absolute_url(self.base, href))):
                     linked = total
             length[node], linked_of[node] = total, linked
             if node is not scope:

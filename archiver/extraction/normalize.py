@@ -154,7 +154,8 @@ def find_dates(text: str) -> list[str]:
     return [m.group(0) for m in DATE_PATTERN.finditer(text or "")]
 
 
-ISO_BASIC = re.compile(r"^\d{8}(T\d{4}(\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+# 20180619T055000+0900 and 20201123T11:02:35Z: a basic date, its time basic or extended
+ISO_BASIC = re.compile(r"^\d{8}(T\d{2}:?\d{2}(:?\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
@@ -168,7 +169,7 @@ def parse_date(text: str, dayfirst: bool = True, formats=()) -> str | None:
     if not text:
         return None
     text = clean_line(text)
-    if ISO_BASIC.match(text):  # 20180619T055000+0900, as some sites' metadata write it
+    if ISO_BASIC.match(text):  # as some sites' metadata write it
         try:
             return _iso(datetime.fromisoformat(text), "T" in text)
         except ValueError:

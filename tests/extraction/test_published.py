@@ -1,0 +1,48 @@
+"""Which date a page was published: the URL's day, the shown day, the metadata's (archiver.extraction.published)."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.extraction.normalize import parse_date
+from archiver.extraction.published import choose, url_date
+
+
+@pytest.mark.parametrize("url, day", [
+    ("https://example.org/2025/06/23/harbour-reopens/", "2025-06-23"),
+    ("https://example.org/news/2025-06-23-harbour-reopens", "2025-06-23"),
+    ("https://example.org/news/20250623/harbour-reopens", "2025-06-23"),
+    ("https://example.org/2025/06/harbour-reopens/", None),  # a month is not a day
+    ("https://example.org/news/2025/06/31/slug/", None),  # no such day
+    ("https://example.org/news/123456789012/slug", None),  # an id, not a date
+    ("https://web.archive.org/web/20130217080612/http://example.org/2012/08/slug/", None),  # a 14-digit stamp
+    ("https://example.org/list/?date=2025-06-23", None),  # a query is a listing's choice, not the article's
+    ("https://example.org/2999/01/01/from-the-future/", None),
+])
+def test_the_day_a_url_names(url, day):
+    assert url_date(url) == day
+
+
+def test_a_local_time_keeps_its_own_day_whatever_its_offset():
+    assert parse_date("2025-06-23T23:45:00+03:00") == "2025-06-23T23:45:00"
+    assert parse_date("2025-06-24T00:15:00+02:00") == "2025-06-24T00:15:00"
+    assert parse_date("20201123T11:02:35Z") == "2020-11-23T11:02:35"
+
+
+def test_the_url_day_decides_and_the_time_is_kept_when_it_is_of_that_day():
+    assert choose("2023-11-09T05:30:59+00:00", None, "2023-11-08") == "2023-11-08"
+    assert choose("2023-11-08T23:30:59-05:00", None, "2023-11-08") == "2023-11-08T23:30:59"
+    assert choose(None, None, "2025-06-23") == "2025-06-23"
+
+
+def test_the_shown_day_wins_a_day_away_and_the_metadata_further():
+    # UTC metadata of an article shown at a quarter past midnight, local time.
+    assert choose("2025-06-23T22:15:00Z", "2025-06-24T00:15", None) == "2025-06-24T00:15:00"
+    # A shown date weeks away is another one (an update, a related article).
+    assert choose("2025-06-23T22:15:00Z", "2025-07-30", None) == "2025-06-23T22:15:00"
+    assert choose(None, "2025-07-30", None, "2025-07-29") == "2025-07-30"
+
+
+def test_an_unreadable_date_gives_way_to_the_next_source():
+    assert choose("{{ article.published_at }}", None, None, "2025-06-23") == "2025-06-23"
+    assert choose("{{ article.published_at }}", None, None) is None
