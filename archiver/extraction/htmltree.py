@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import re
@@ -282,15 +281,6 @@ def is_chrome(node, tokens: re.Pattern = CHROME_TOKENS) -> bool:
 
 def in_chrome(node, tokens: re.Pattern = CHROME_TOKENS) -> bool:
     return any(is_chrome(ancestor, tokens) for ancestor in (node, *node.iterancestors()))
-
-
-def without_chrome(scope, tokens: re.Pattern = CHROME_TOKENS):
-    """A copy of ``scope`` without page furniture."""
-    clone = copy.deepcopy(scope)
-    for node in list(clone.iter()):
-        if node is not clone and is_chrome(node, tokens) and node.getparent() is not None:
-            node.drop_tree()
-    return clone
 
 
 def content_root(tree, texts: list[str]):

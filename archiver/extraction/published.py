@@ -7,9 +7,11 @@ not every URL has a date. So:
 
 - a full date in the URL path (``/2025/06/23/``, ``/2025-06-23-slug``, ``/20250623/``) is the day the site
   filed the article under, in its own time zone: it decides the day;
-- else the date shown next to the headline decides the day when it is at most a day away from the
-  metadata's (the same instant, in the page's own time zone); further away, the metadata's is kept (the
-  shown date is then another one: an update, a related article);
+- else the date shown next to the headline decides the day when the metadata's is a time in UTC (or of no
+  stated zone) close enough to midnight for the page's own zone to be on the shown day, the day before or
+  after (the same instant, in the page's own time zone); otherwise the metadata's is kept (a time with its
+  own offset is already the page's local time; a shown date further away is another one: an update, a
+  related article);
 - every date is taken as written, in its own time zone: ``2025-06-23T23:45:00+03:00`` is the 23rd, never
   converted to UTC first.
 """
@@ -53,9 +55,10 @@ def choose(structured: str | None, shown: str | None, in_url: str | None,
     """The publication date (ISO 8601, with its time when one is known) from the page's metadata
     (``structured``), the date shown by the headline (``shown``), the URL's day (``in_url``) and a last resort
     (``fallback``); each may be ``None`` and may be unparsed text."""
+    in_utc = _utc_or_unzoned(structured)
     structured, shown, fallback = (parse_date(value, dayfirst=True) if value else None
                                    for value in (structured, shown, fallback))
-    if structured and shown and _days_apart(structured, shown) == 1:
+    if structured and shown and in_utc and _same_moment_elsewhere(structured, shown):
         structured = shown  # the same moment, in the page's own time zone
     found = structured or shown or fallback
     if in_url:
@@ -64,5 +67,23 @@ def choose(structured: str | None, shown: str | None, in_url: str | None,
     return found
 
 
-def _days_apart(first: str, second: str) -> int:
-    return abs((date.fromisoformat(first[:10]) - date.fromisoformat(second[:10])).days)
+# The end of a timestamp in UTC ("Z", "+00:00", "GMT"), or of one naming no zone at all.
+UTC = re.compile(r"(?:Z|[+-]00:?00|\b(?:GMT|UTC))\W*$", re.IGNORECASE)
+ZONED = re.compile(r"(?:[+-]\d{2}:?\d{2}|\b[A-Z]{3,4})\W*$")
+# Local time zones are at most this many hours from UTC, in practice (America's west coast, Asia's east).
+MAX_OFFSET_HOURS = 10
+
+
+def _utc_or_unzoned(value: str | None) -> bool:
+    value = (value or "").strip()
+    return bool(UTC.search(value)) or not ZONED.search(value)
+
+
+def _same_moment_elsewhere(utc: str, shown: str) -> bool:
+    """``shown`` is the day before or after the UTC timestamp's, and the timestamp is near enough midnight
+    for a time zone to be on that day."""
+    if len(utc) < 13:
+        return False  # a day without a time: no moment to place in another zone
+    apart = (date.fromisoformat(shown[:10]) - date.fromisoformat(utc[:10])).days
+    hour = int(utc[11:13])
+    return apart == -1 and hour < MAX_OFFSET_HOURS or apart == 1 and hour >= 24 - MAX_OFFSET_HOURS

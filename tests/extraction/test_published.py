@@ -35,9 +35,13 @@ def test_the_url_day_decides_and_the_time_is_kept_when_it_is_of_that_day():
     assert choose(None, None, "2025-06-23") == "2025-06-23"
 
 
-def test_the_shown_day_wins_a_day_away_and_the_metadata_further():
-    # UTC metadata of an article shown at a quarter past midnight, local time.
+def test_the_shown_day_wins_over_a_utc_time_near_midnight_and_the_metadata_otherwise():
+    # UTC metadata of an article shown at a quarter past midnight, local time; and of one shown the evening before.
     assert choose("2025-06-23T22:15:00Z", "2025-06-24T00:15", None) == "2025-06-24T00:15:00"
+    assert choose("2023-11-09T05:30:59+00:00", "2023-11-08T23:30:59", None) == "2023-11-08T23:30:59"
+    # A time with its own offset is the page's local time already; noon in UTC is the same day nearly everywhere.
+    assert choose("2020-01-13T18:54:00+01:00", "2020-01-14", None) == "2020-01-13T18:54:00"
+    assert choose("2023-11-06T12:00:00+00:00", "2023-11-05", None) == "2023-11-06T12:00:00"
     # A shown date weeks away is another one (an update, a related article).
     assert choose("2025-06-23T22:15:00Z", "2025-07-30", None) == "2025-06-23T22:15:00"
     assert choose(None, "2025-07-30", None, "2025-07-29") == "2025-07-30"
