@@ -179,12 +179,23 @@ check its digests; check that no WARC file holds a record the archive does
 not list, that the CDXJ index lists every response and revisit, that every
 article points at a captured response, and that every media file matches its
 SHA-256 and its rows. Exit 0 if everything checks out, 1 with one line per
-problem.""", """\
+problem.
+
+With --repair, first repair what a crawl that did not finish left (killed,
+or stopped by a full disk): truncate a torn WARC tail, index the whole
+records no row lists, remove the rows of records that do not read back and
+mark their articles to be fetched again by the next crawl; one line per
+repair, then the check. Only on a stopped archive: exit 75 while a crawl
+holds it. A crawl that starts after one that did not finish does the same
+for the files that crawl wrote.""", """\
   archiver verify --db data/archive.db
+  archiver verify --db data/archive.db --repair
   archiver verify --db /srv/archive/csto.db --warc-dir /mnt/warc""", lazy(".capture.verify:verify"))
     parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
     parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
     parser.add_argument("--media-dir", metavar="DIR", help="media directory (default: media/ next to the archive)")
+    parser.add_argument("--repair", action="store_true",
+                        help="repair torn WARC tails, unindexed records and lost captures first (default: off)")
 
 
 def add_show(commands) -> None:

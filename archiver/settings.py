@@ -70,6 +70,7 @@ WARC_ENABLED = True  # every HTTP exchange into WARC/1.1 files (archiver.capture
 WARC_DIR = ""  # default: warc/ next to ARCHIVE_DB
 WARC_PREFIX = "ARCHIVER"  # files are PREFIX-TIMESTAMP-SERIAL.warc.gz
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a new file is started past this
+WARC_FSYNC = True  # records fsync'd before the rows pointing at them commit (once per batch): power-loss safe
 MEDIA_ENABLED = True  # article images and linked documents, content-addressed (archiver.capture.media)
 MEDIA_DIR = ""  # default: media/ next to ARCHIVE_DB
 MEDIA_MAXSIZE = 50 * 1024 * 1024  # larger media files are not downloaded

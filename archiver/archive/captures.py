@@ -1,10 +1,12 @@
 """The ``captures`` table: one row per WARC record (:mod:`archiver.capture.warc` writes them in batches).
 
-Each function takes a connection: the crawl's (a sqlite-utils ``Database``) or a read-only ``sqlite3``
-connection whose rows are ``sqlite3.Row`` (:class:`archiver.archive.readonly.ReadOnlyArchive`).
+Each function takes a connection: the crawl's (a sqlite-utils ``Database``: every function that writes) or a
+read-only ``sqlite3`` connection whose rows are ``sqlite3.Row`` (:class:`archiver.archive.readonly.ReadOnlyArchive`).
 """
 
 from __future__ import annotations
+
+import json
 
 from .rows import insert_rows
 
@@ -31,6 +33,71 @@ def revisit_original(db, payload_digest: str) -> dict | None:
 def count_run_captures(db, run_id: int | None) -> int:
     """The number of records a crawl run wrote."""
     return db.execute("SELECT count(*) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]
+
+
+def restore_pointers(db, articles: list[dict]) -> None:
+    """Articles just saved whose row points at no capture (a repair found theirs lost, and they were archived
+    again unchanged): their row points at this capture (in the caller's transaction)."""
+    db.conn.executemany("UPDATE articles SET warc_file = ?, warc_offset = ? WHERE url = ? AND warc_file IS NULL",
+                        [(article["warc_file"], article["warc_offset"], article["url"]) for article in articles
+                         if article.get("warc_file")])
+
+
+# -- repair (archiver.capture.repair) -------------------------------------------------
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def rows_of_file(db, warc_file: str) -> list[dict]:
+    """The rows of one WARC file, in the order of its records."""
+    return _dicts(db.execute("SELECT * FROM captures WHERE warc_file = ? ORDER BY offset", [warc_file]))
+
+
+def captured_files(db, run_ids: list[int] | None = None) -> set[str]:
+    """The WARC files the rows name: every one, or those the runs ``run_ids`` wrote."""
+    if run_ids is None:
+        return {name for (name,) in db.execute("SELECT DISTINCT warc_file FROM captures")}
+    marks = ", ".join("?" * len(run_ids))
+    return {name for (name,) in db.execute(f"SELECT DISTINCT warc_file FROM captures WHERE run_id IN ({marks})",
+                                           list(run_ids))}
+
+
+def forget_captures(db, rows: list[dict]) -> tuple[list[tuple[int, str]], list[int]]:
+    """Rows of records that cannot be read back, deleted; the articles and versions that pointed at them (or
+    at a revisit of them that now stands for nothing) point at no capture. Returns those articles
+    (id, URL) and versions (id), in one transaction."""
+    articles: dict[int, str] = {}
+    versions: set[int] = set()
+    with db.atomic():
+        db.conn.executemany("DELETE FROM captures WHERE id = ?", [(row["id"],) for row in rows])
+        lost = rows + _orphaned_revisits(db, [row["record_id"] for row in rows if row.get("record_id")])
+        by_file: dict[str, set[int]] = {}
+        for row in lost:
+            by_file.setdefault(row["warc_file"], set()).add(row["offset"])
+        for warc_file, offsets in by_file.items():
+            for article_id, offset, url in db.execute(
+                    "SELECT id, warc_offset, url FROM articles WHERE warc_file = ?", [warc_file]):
+                if offset in offsets:
+                    articles[article_id] = url
+            versions.update(version for version, offset in db.execute(
+                "SELECT id, warc_offset FROM article_versions WHERE warc_file = ?", [warc_file]) if offset in offsets)
+        db.conn.executemany("UPDATE articles SET warc_file = NULL, warc_offset = NULL WHERE id = ?",
+                            [(article_id,) for article_id in articles])
+        db.conn.executemany("UPDATE article_versions SET warc_file = NULL, warc_offset = NULL WHERE id = ?",
+                            [(version,) for version in versions])
+    return sorted(articles.items()), sorted(versions)
+
+
+def _orphaned_revisits(db, record_ids: list[str]) -> list[dict]:
+    """Revisit rows that referred to one of ``record_ids`` (deleted) and stand for no response any more."""
+    if not record_ids:
+        return []
+    revisits = _dicts(db.execute("SELECT * FROM captures WHERE record_type = 'revisit' AND refers_to IN "
+                                 "(SELECT value FROM json_each(?))", [json.dumps(record_ids)]))
+    return [revisit for revisit in revisits if revisited_response(db, revisit) is None]
 
 
 # -- read back (verify, show) ---------------------------------------------------------

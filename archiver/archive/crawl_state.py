@@ -5,7 +5,9 @@ URL a run schedules is ``seen``, each response ``fetched``, each archived
 article ``stored`` (written in the same transaction as the article). A run
 that died leaves ``seen`` URLs behind: the next run fetches them first.
 The same table keeps each page's ``ETag`` / ``Last-Modified`` for
-conditional requests.
+conditional requests: an article's only once the article is stored (in its
+transaction), so that an article fetched but never stored is fetched again
+whole, never answered "not modified".
 
 This module is the only writer of ``pages``: :class:`CrawlState` for a run's
 marks, :func:`mark_stored` for the archive's own writes of articles
@@ -17,6 +19,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from ..clock import utc_now
+from .captures import restore_pointers
 
 FLUSH_EVERY = 200  # state changes per transaction
 
@@ -32,6 +35,15 @@ def mark_stored(db, urls, http_status: int, fetched_at: str | None, run_id: int 
             [url, http_status, fetched_at, run_id])
 
 
+def mark_for_refetch(db, urls) -> None:
+    """Archived articles whose capture was lost (:mod:`archiver.capture.repair`): scheduled again, without
+    validators, so that the next run fetches them (:meth:`CrawlState.to_refetch`)."""
+    db.conn.executemany(
+        "INSERT INTO pages (url, kind, state) VALUES (?, 'article', 'seen') ON CONFLICT(url) DO UPDATE SET"
+        " kind = 'article', state = 'seen', http_status = NULL, etag = NULL, last_modified = NULL",
+        [(url,) for url in urls])
+
+
 class CrawlState:
     """One run's crawl state, in its archive (an :class:`archiver.archive.storage.Archive`)."""
 
@@ -39,6 +51,7 @@ class CrawlState:
         self.archive, self.run_id = archive, run_id
         self.pending: list[tuple] = []
         self.redirects: dict[str, str] = {}  # redirect source -> where it ended, not fetched again
+        self.article_validators: dict[str, tuple] = {}  # article page -> (ETag, Last-Modified), until stored
 
     # -- what earlier runs left -------------------------------------------
 
@@ -78,6 +91,13 @@ class CrawlState:
                                        "(state = 'fetched' AND kind = 'article')")
         return {url: status for url, status in rows}
 
+    def to_refetch(self) -> list[str]:
+        """Archived articles a repair marked to be fetched again (:func:`mark_for_refetch`), whatever the mode."""
+        rows = self.archive.db.execute(
+            "SELECT url FROM pages WHERE state = 'seen' AND kind = 'article' AND http_status IS NULL"
+            " AND url IN (SELECT url FROM articles)")
+        return [url for (url,) in rows]
+
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ``ETag`` and ``Last-Modified`` the page had when last fetched."""
         row = self.archive.db.execute("SELECT etag, last_modified FROM pages WHERE url = ?", [url]).fetchone()
@@ -107,6 +127,10 @@ class CrawlState:
 
     def mark(self, url: str, state: str, kind: str | None = None, http_status: int | None = None,
              etag: str | None = None, last_modified: str | None = None) -> None:
+        if kind == "article" and http_status == 200:
+            # Kept until the article is stored (save_articles); meanwhile the page has none.
+            self.article_validators[url] = (etag, last_modified)
+            etag = last_modified = None
         self.pending.append((url, kind, state, http_status, etag, last_modified, utc_now(), self.run_id))
         if len(self.pending) >= FLUSH_EVERY:
             self.flush()
@@ -133,11 +157,20 @@ class CrawlState:
                 rows)
 
     def save_articles(self, articles: list[dict]):
-        """Store a batch of articles together with the crawl state that led to them, in one transaction;
-        returns the archive's :class:`~archiver.archive.storage.SaveCounts`."""
+        """Store a batch of articles together with the crawl state that led to them (their pages' validators
+        too), in one transaction; returns the archive's :class:`~archiver.archive.storage.SaveCounts`."""
         with self.archive.db.atomic():
             self.flush()
-            return self.archive.save(articles, run_id=self.run_id)
+            counts = self.archive.save(articles, run_id=self.run_id)
+            self._store_validators(articles)
+            restore_pointers(self.archive.db, articles)
+            return counts
+
+    def _store_validators(self, articles: list[dict]) -> None:
+        urls = {url for article in articles for url in (article["url"], *(article.get("aliases") or ()))}
+        found = [(*validators, url) for url in urls
+                 if (validators := self.article_validators.pop(url, None)) is not None and any(validators)]
+        self.archive.db.conn.executemany("UPDATE pages SET etag = ?, last_modified = ? WHERE url = ?", found)
 
     def note_redirect(self, sources: list[str], target: str) -> None:
         for source in sources:

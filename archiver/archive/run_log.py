@@ -29,6 +29,12 @@ class RunLog:
             return last[0], last[1]
         return None
 
+    def unfinished_runs(self) -> list[int]:
+        """The runs since the last one that finished which died or failed: whose files the next run checks."""
+        return [run_id for (run_id,) in self.db.execute(
+            "SELECT id FROM crawl_runs WHERE status IN ('interrupted', 'failed') AND id > "
+            "coalesce((SELECT max(id) FROM crawl_runs WHERE status = 'finished'), 0) ORDER BY id")]
+
     def open(self, pid: int) -> int:
         """A new run, running; returns its id. Its mode is known at its end (:meth:`close`)."""
         return self.db["crawl_runs"].insert({

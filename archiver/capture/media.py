@@ -80,16 +80,21 @@ def stored_path(media_dir: Path, relpath: str, db_path: str | None) -> str:
 
 
 def store_file(media_dir: Path, body: bytes, content_type: str | None, url: str) -> tuple[str, str, bool]:
-    """Store ``body`` by its SHA-256; returns (sha256, path under media_dir, written now)."""
+    """Store ``body`` by its SHA-256; returns (sha256, path under media_dir, written now). An ``OSError``
+    names the file, and leaves no partial file behind."""
     sha256 = hashlib.sha256(body).hexdigest()
     relpath = media_relpath(sha256, safe_extension(content_type, url))
     target = Path(media_dir) / relpath
     if target.exists() and target.stat().st_size == len(body):
         return sha256, relpath, False
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(body)
-    os.replace(temporary, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(body)
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from error
     return sha256, relpath, True
 
 
@@ -105,7 +110,7 @@ class MediaPipeline:
         self.maxsize = settings.getint("MEDIA_MAXSIZE")
         self.db_path = settings.get("ARCHIVE_DB")
         self.fetched: dict[str, asyncio.Future] = {}  # URL -> its download, shared by every article
-        self.archive = None
+        self.archive = self.run = None
         self.scope: MediaScope | None = None
         self.refused_hosts: set[str] = set()  # out-of-scope media are logged once per host
 
@@ -114,15 +119,15 @@ class MediaPipeline:
         return cls(crawler)
 
     def open_spider(self):
-        run = self.crawler.get_extension(ArchiveRun)
-        self.archive = run.archive if run is not None else None
+        self.run = self.crawler.get_extension(ArchiveRun)
+        self.archive = self.run.archive if self.run is not None else None
         if self.archive is None:
             logger.info("Media capture off: this process has no archive (locked, or a cluster worker)")
         self.media_dir.mkdir(parents=True, exist_ok=True)
         self.scope = MediaScope.for_crawl(self.crawler.spider, self.crawler.settings)
 
     async def process_item(self, item):
-        if self.archive is None:
+        if self.archive is None or self.run.write_failure:  # after a failed write, the run archives nothing
             return item
         adapter = ItemAdapter(item)
         media = [(image, image.get("src")) for image in adapter.get("images") or []]
@@ -179,7 +184,12 @@ class MediaPipeline:
             logger.warning("Media not archived (HTTP %d): %s", response.status, url)
             return None
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
-        sha256, relpath, written = store_file(self.media_dir, response.body, content_type, url)
+        try:
+            sha256, relpath, written = store_file(self.media_dir, response.body, content_type, url)
+        except OSError as error:
+            self.stats.inc_value("archiver/media/write_failed")
+            self.run.write_failed(error)  # the run stops (exit 74); this item is not archived
+            return None
         self.stats.inc_value("archiver/media/files")
         if written:
             self.stats.inc_value("archiver/media/bytes", len(response.body))

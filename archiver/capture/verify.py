@@ -7,6 +7,11 @@ that the rows cover each WARC file from its first byte to its last (a record
 no row lists is reported), that the CDXJ index lists every response and
 revisit, that every article points at a captured response, and that every
 media file's SHA-256 matches its name and its rows. Any problem: exit 1.
+
+``--repair`` first repairs what a crawl that did not finish left (:mod:`archiver.capture.repair`: torn
+WARC tails truncated, whole records no row lists indexed, rows of lost records removed and their articles
+marked to be fetched again), with one line per repair, then verifies. It takes the archive's lock: exit
+75 while a crawl holds it.
 """
 
 from __future__ import annotations
@@ -23,29 +28,14 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from ..archive.readonly import ReadOnlyArchive
+from .repair import read_member
 
-EXIT_OK, EXIT_PROBLEMS = 0, 1
+EXIT_OK, EXIT_PROBLEMS, EXIT_LOCKED = 0, 1, 75
 
 
 def archive_dirs(db: str | Path, warc_dir=None, media_dir=None) -> tuple[Path, Path]:
     base = Path(db).parent
     return Path(warc_dir) if warc_dir else base / "warc", Path(media_dir) if media_dir else base / "media"
-
-
-def read_member(path: Path, offset: int, length: int):
-    """The one WARC record stored at ``offset`` (a gzip member of ``length`` bytes), fully read and checked."""
-    with open(path, "rb") as file:
-        file.seek(offset)
-        member = file.read(length)
-    if len(member) != length:
-        raise ValueError(f"file ends {length - len(member)} bytes before the record's end")
-    records = []
-    for record in ArchiveIterator(io.BytesIO(member), check_digests=True):
-        payload = record.raw_stream.read()
-        records.append((record, payload))
-    if len(records) != 1:
-        raise ValueError(f"{len(records)} records where one was expected")
-    return records[0]
 
 
 class Verifier:
@@ -215,7 +205,43 @@ class Verifier:
 
 
 def verify(arguments) -> int:
+    if getattr(arguments, "repair", False):
+        locked = repair(arguments.db, arguments.warc_dir)
+        if locked is not None:
+            return locked
     return Verifier(arguments.db, arguments.warc_dir, arguments.media_dir).run()
+
+
+def repair(db, warc_dir=None, out=sys.stdout) -> int | None:
+    """``verify --repair``'s repair, under the archive's lock: one line per repair. Returns the exit code when it
+    could not run (a crawl holds the archive), else None."""
+    from ..archive.lock import ArchiveLock, ArchiveLocked
+    from ..archive.storage import Archive
+    from .repair import repair_archive
+
+    if not Path(db).exists():
+        return None  # the verification says so
+    lock = ArchiveLock(db)
+    try:
+        lock.acquire()
+    except ArchiveLocked as locked:
+        print(f"archiver verify: a crawl holds the archive ({locked}): repair it once the crawl has ended",
+              file=sys.stderr)
+        return EXIT_LOCKED
+    try:
+        archive = Archive(db)
+        try:
+            repairs = repair_archive(archive.db, archive_dirs(db, warc_dir)[0])
+        finally:
+            archive.close()
+    finally:
+        lock.release()
+    for line in repairs.lines:
+        print(f"REPAIRED {line}", file=out)
+    for line in repairs.unrepaired:
+        print(f"NOT REPAIRED {line}", file=out)
+    print(f"archiver verify --repair: {repairs.summary()}", file=out)
+    return None
 
 
 # -- show ------------------------------------------------------------------------

@@ -15,13 +15,18 @@ archive's ``captures`` table and, for responses and revisits, a line in the
 CDXJ index ``index.cdxj`` next to the WARC files (sorted when the crawl ends).
 The archive row of an article points at its response record
 (``response.meta["warc_record"]`` = ``(warc_file, offset)``).
+
+Durability: rows never point at bytes that are not on disk. The records are flushed and fsync'd
+(``WARC_FSYNC``) before each batch of ``captures`` rows, and the run makes its capture durable before
+each batch of articles (:mod:`archiver.crawl.pipelines`). A failed write (a full disk) stops the run
+(:meth:`archiver.crawl.runs.ArchiveRun.write_failed`).
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
-import json
 import logging
 import os
 import socket
@@ -34,20 +39,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from .. import PROJECT_URL, __version__
-from ..archive.storage import Archive
-from ..crawl.runs import ArchiveRun
+from ..crawl.runs import ArchiveRun, is_write_error
+from .index import CaptureIndex, capture_row, sort_cdxj
+from .repair import repair_after_dead_runs
 
 logger = logging.getLogger(__name__)
 
 WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 GZIP_LEVEL = 6  # warcio's default is 9: several times slower for a few per cent
-CAPTURE_FLUSH_EVERY = 200  # captures rows and CDXJ lines written per batch
 
 
 def sha1_digest(data: bytes) -> str:
@@ -60,10 +65,6 @@ def warc_date(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def cdx_timestamp(date: str) -> str:
-    return "".join(c for c in date if c.isdigit())[:14]
-
-
 def default_dir(settings, name: str, setting: str) -> Path:
     """``WARC_DIR`` / ``MEDIA_DIR``, or ``warc/`` / ``media/`` next to the archive database."""
     configured = settings.get(setting)
@@ -73,9 +74,8 @@ def default_dir(settings, name: str, setting: str) -> Path:
 
 
 # Payloads deflate cannot shrink: bodies sent with a Content-Encoding, and formats compressed already.
-# Deflating one costs CPU for nothing: 492 response records of gzip-encoded replica pages (3,789 bytes each
-# on average) took 113 µs and 3,706 bytes each deflated whole; 44 µs and 3,565 bytes with the head (WARC and
-# HTTP headers) deflated and the payload stored.
+# Deflating one costs CPU for nothing: the head (WARC and HTTP headers) is deflated, the payload stored
+# (benchmarks/NOTES.md).
 COMPRESSED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/", "audio/",
                     "application/zip", "application/gzip", "application/x-gzip")
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # deflate, no name, no time, Unix: as zlib writes it
@@ -111,18 +111,30 @@ def _gzip_member(data: bytes, stored_tail: int = 0) -> bytes:
 
 
 class WarcFiles:
-    """WARC files of one crawl: ``DIR/PREFIX-TIMESTAMP-SERIAL.warc.gz``, rotated at ``max_size`` bytes."""
+    """WARC files of one crawl: ``DIR/PREFIX-TIMESTAMP-SERIAL.warc.gz``, rotated at ``max_size`` bytes.
 
-    def __init__(self, directory: Path, prefix: str, max_size: int, info: dict):
+    Records are buffered; :meth:`sync` puts what was written on disk (flushed, and fsync'd with ``fsync``,
+    the directory too once a file is new) before the archive commits rows that point at it. An ``OSError``
+    names the file; after one, the files take no more records (:attr:`broken`).
+    """
+
+    def __init__(self, directory: Path, prefix: str, max_size: int, info: dict, fsync: bool = True):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.prefix, self.max_size, self.info = prefix, max(1, max_size), info
+        self.prefix, self.max_size, self.info, self.fsync = prefix, max(1, max_size), info, fsync
         self.started = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
         self.serial = 0
         self.file = None
         self.name: str | None = None
         self.builder = WARCWriter(BytesIO(), gzip=False, warc_version=WARC_VERSION)
         self.bytes_written = 0
+        self.synced = True  # everything written is on disk
+        self.new_file = False  # a file created since the directory was last synced
+        self.broken = False
+
+    @property
+    def path(self) -> Path:
+        return self.directory / (self.name or "")
 
     def _open(self, on_record) -> None:
         while True:
@@ -132,16 +144,22 @@ class WarcFiles:
             if not path.exists():
                 break
         self.file = open(path, "xb", buffering=1024 * 1024)
+        self.new_file = True
         record = self.builder.create_warcinfo_record(self.name, self.info)
         self._append(record, on_record)
 
     def write(self, record, on_record=None, stored_payload: int = 0) -> tuple[str, int, int]:
         """Append one record (gzip member); returns (file name, offset, compressed length).
         ``stored_payload``: the length of a payload that is compressed already (stored, not deflated)."""
-        if self.file is None or self.file.tell() >= self.max_size:
-            self.close()
-            self._open(on_record)
-        return self._append(record, on_record, stored_payload)
+        if self.broken:
+            raise OSError(errno.EIO, "an earlier write to the WARC file failed", str(self.path))
+        try:
+            if self.file is None or self.file.tell() >= self.max_size:
+                self.close()
+                self._open(on_record)
+            return self._append(record, on_record, stored_payload)
+        except OSError as error:
+            raise self._failed(error) from error
 
     def _append(self, record, on_record, stored_payload: int = 0) -> tuple[str, int, int]:
         buffer = BytesIO()
@@ -150,20 +168,60 @@ class WarcFiles:
         member = _gzip_member(buffer.getvalue(), stored_payload + 4 if stored_payload else 0)
         offset = self.file.tell()
         self.file.write(member)
+        self.synced = False
         self.bytes_written += len(member)
         where = (self.name, offset, len(member))
         if on_record is not None:
             on_record(record, *where)
         return where
 
-    def flush(self) -> None:
-        if self.file is not None:
+    def sync(self) -> None:
+        """Every record written so far on disk: before the archive commits rows that point at them."""
+        if self.broken:
+            raise OSError(errno.EIO, "an earlier write to the WARC file failed", str(self.path))
+        if self.file is None or self.synced:
+            return
+        try:
             self.file.flush()
+            if self.fsync:
+                os.fsync(self.file.fileno())
+                if self.new_file:  # the file's name in its directory, or a power loss may lose the file
+                    sync_directory(self.directory)
+                    self.new_file = False
+        except OSError as error:
+            raise self._failed(error) from error
+        self.synced = True
 
     def close(self) -> None:
         if self.file is not None:
+            self.sync()
             self.file.close()
             self.file = None
+
+    def abandon(self) -> None:
+        """No more records: the run stops. What the buffer holds is written if it can be; the next run's check
+        of these files indexes the whole records no row lists and truncates a torn tail."""
+        self.broken = True
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+
+    def _failed(self, error: OSError) -> OSError:
+        """After a failed write the file's end is unknown: it takes no more records. Returns the error, naming
+        the file."""
+        self.abandon()
+        return OSError(error.errno, error.strerror, str(self.path))
+
+
+def sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def http_request_headers(request) -> StatusAndHeaders:
@@ -195,97 +253,14 @@ def http_response_headers(response) -> StatusAndHeaders:
     return StatusAndHeaders(f"{response.status} {phrase}".rstrip(), headers, protocol=protocol)
 
 
-class CaptureIndex:
-    """The ``captures`` table and the CDXJ index, written in batches; the payload-digest lookup for revisits."""
-
-    def __init__(self, cdxj_path: Path, run_id: int | None, archive: Archive | None = None):
-        self.cdxj_path, self.run_id = Path(cdxj_path), run_id
-        self.archive = archive  # the run's archive while the crawl runs
-        self.pending: list[dict] = []
-        self.pending_digests: dict[str, dict] = {}
-
-    def add(self, row: dict) -> None:
-        row["run_id"] = self.run_id
-        self.pending.append(row)
-        if row["record_type"] == "response" and row.get("payload_digest"):
-            self.pending_digests.setdefault(row["payload_digest"], row)
-        if len(self.pending) >= CAPTURE_FLUSH_EVERY:
-            self.flush()
-
-    def original(self, payload_digest: str) -> dict | None:
-        """An archived response with this payload (this run's first, else the archive's)."""
-        row = self.pending_digests.get(payload_digest)
-        if row is not None:
-            return row
-        return self.archive.revisit_original(payload_digest) if self.archive is not None else None
-
-    def flush(self, archive: Archive | None = None) -> None:
-        if not self.pending:
-            return
-        (archive or self.archive).add_captures(self.pending)
-        lines = [cdxj_line(row) for row in self.pending if row["record_type"] in ("response", "revisit")]
-        if lines:
-            with open(self.cdxj_path, "a", encoding="utf-8") as index:
-                index.write("".join(line + "\n" for line in lines))
-        self.pending = []
-        self.pending_digests = {}
-
-
-def surt_key(url: str) -> str:
-    import surt
-
-    try:
-        return surt.surt(url)
-    except Exception:  # an unparseable URL still gets a line
-        return url
-
-
-def cdxj_line(row: dict) -> str:
-    fields = {"url": row["url"], "mime": "warc/revisit" if row["record_type"] == "revisit" else
-              (row.get("content_type") or "unk").split(";")[0].strip() or "unk",
-              "status": str(row["status"]) if row.get("status") is not None else "-",
-              "digest": row.get("payload_digest") or "-", "length": str(row["length"]),
-              "offset": str(row["offset"]), "filename": row["warc_file"]}
-    return f"{surt_key(row['url'])} {cdx_timestamp(row['warc_date'])} {json.dumps(fields, ensure_ascii=False)}"
-
-
-def sort_cdxj(path: Path) -> int:
-    """Sort the CDXJ index in place (pywb binary-searches it); returns its number of lines."""
-    if not path.exists():
-        return 0
-    lines = sorted(set(path.read_text(encoding="utf-8").splitlines()) - {""})
-    temporary = path.with_suffix(".cdxj.tmp")
-    temporary.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(temporary, path)
-    return len(lines)
-
-
-def capture_row(record, warc_file: str, offset: int, length: int) -> dict:
-    headers = record.rec_headers
-    http = record.http_headers
-    status = None
-    if http is not None and record.rec_type in ("response", "revisit"):
-        code = http.get_statuscode()
-        status = int(code) if code and code.isdigit() else None
-    return {
-        "url": headers.get_header("WARC-Target-URI") or headers.get_header("WARC-Filename"),
-        "warc_date": headers.get_header("WARC-Date"),
-        "record_type": record.rec_type,
-        "status": status,
-        "content_type": http.get_header("Content-Type") if http is not None and record.rec_type != "request"
-        else None,
-        "payload_digest": headers.get_header("WARC-Payload-Digest"),
-        "block_digest": headers.get_header("WARC-Block-Digest"),
-        "warc_file": warc_file,
-        "offset": offset,
-        "length": length,
-        "record_id": headers.get_header("WARC-Record-ID"),
-        "refers_to": headers.get_header("WARC-Refers-To"),
-    }
-
-
 class WarcCaptureMiddleware:
-    """Write every request and response of the crawl to WARC files (``WARC_ENABLED``)."""
+    """Write every request and response of the crawl to WARC files (``WARC_ENABLED``).
+
+    It is the run's capture (:meth:`archiver.crawl.runs.ArchiveRun.attach_capture`): the run makes it
+    durable before each batch of articles is committed (:meth:`make_durable`) and finishes it before the
+    run's summary (:meth:`finish`). When the run starts after runs that died, it first checks and repairs
+    the WARC files they left (:func:`archiver.capture.repair.repair_after_dead_runs`).
+    """
 
     def __init__(self, crawler):
         settings = crawler.settings
@@ -293,8 +268,10 @@ class WarcCaptureMiddleware:
             raise NotConfigured("WARC capture is off (WARC_ENABLED)")
         self.crawler, self.settings, self.stats = crawler, settings, crawler.stats
         self.directory = default_dir(settings, "warc", "WARC_DIR")
+        self.fsync = settings.getbool("WARC_FSYNC", True)
         self.files: WarcFiles | None = None
         self.index: CaptureIndex | None = None
+        self.run: ArchiveRun | None = None
         self.hostname = socket.gethostname()
 
     @classmethod
@@ -302,11 +279,22 @@ class WarcCaptureMiddleware:
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        run = crawler.get_extension(ArchiveRun)
+        if run is not None and run.archive is not None:
+            middleware.run = run
+            run.attach_capture(middleware)
+            # Before any component reads the crawl state: the articles whose capture was lost are to be fetched.
+            try:
+                repair_after_dead_runs(run.archive, middleware.directory, run.dead_runs)
+            except Exception as error:
+                if not is_write_error(error):
+                    raise
+                run.write_failed(error)
         return middleware
 
     def spider_opened(self, spider):
-        run = self.crawler.get_extension(ArchiveRun)
-        if run is None or run.archive is None:
+        run = self.run
+        if run is None:
             logger.info("WARC capture off: this process has no archive (locked, or a cluster worker)")
             return
         settings = self.settings
@@ -323,36 +311,57 @@ class WarcCaptureMiddleware:
             "description": f"archiver crawl run {run.run_id} of {settings.get('ARCHIVE_DB')}",
         }
         self.files = WarcFiles(self.directory, settings.get("WARC_PREFIX") or "ARCHIVER",
-                               int(settings.getfloat("WARC_MAX_SIZE", 1e9)), info)
-        self.index = CaptureIndex(self.directory / "index.cdxj", run.run_id, archive=run.archive)
-        self.db_path = run.db_path
+                               int(settings.getfloat("WARC_MAX_SIZE", 1e9)), info, fsync=self.fsync)
+        self.index = CaptureIndex(self.directory / "index.cdxj", run.run_id, run.archive, self.files.sync)
         logger.info("WARC capture into %s", self.directory)
 
-    def spider_closed(self, spider, reason):
+    def make_durable(self) -> None:
+        """Every record written so far on disk, and its captures row committed: before the run commits
+        articles that point at them. Raises the write error, if one happens."""
+        if self.index is not None:
+            self.index.flush()
+
+    def finish(self) -> None:
+        """The files closed (on disk), the last rows and CDXJ lines written, the CDXJ index sorted: at the
+        run's end, before its summary. A write error is the run's (:meth:`ArchiveRun.write_failed`)."""
         if self.files is None:
             return
-        self.files.close()
-        # The run's connection is closed by now (archiver.crawl.runs finishes first): flush on our own.
-        archive = Archive(self.db_path)
+        files, self.files = self.files, None
+        if files.broken:
+            files.abandon()  # the run failed writing: the next run checks these files
+            return
         try:
-            self.index.flush(archive)
-            self.index.archive = None
-            records = archive.count_captures(self.index.run_id)
-        finally:
-            archive.close()
-        lines = sort_cdxj(self.index.cdxj_path)
-        logger.info("WARC: %d records, %d bytes written to %s (CDXJ index: %d captures)", records,
-                    self.files.bytes_written, self.directory, lines)
+            files.close()
+            self.index.flush()
+            lines = sort_cdxj(self.index.cdxj_path, self.fsync)
+        except Exception as error:
+            if not is_write_error(error):
+                raise
+            self.run.write_failed(error)
+            return
+        logger.info("WARC: %d records, %d bytes written to %s (CDXJ index: %d captures)",
+                    self.run.archive.count_captures(self.index.run_id), files.bytes_written, self.directory, lines)
+
+    def spider_closed(self, spider, reason):
+        if self.files is not None:  # the run could not finish it
+            self.files.abandon()
 
     # -- the exchanges -----------------------------------------------------
 
     def process_response(self, request, response):
         if self.files is None:
             return response
+        if self.files.broken:
+            raise IgnoreRequest("not captured: the run stops, its WARC file cannot be written")
         try:
             where = self.capture(request, response)
-        except Exception:  # capture must never lose the page
-            logger.exception("WARC capture failed for %s", response.url)
+        except Exception as error:
+            if is_write_error(error):
+                # A page whose capture is not on disk is not archived: the run stops (exit 74).
+                self.files.abandon()
+                self.run.write_failed(error)
+                raise IgnoreRequest(f"not captured: {error}") from error
+            logger.exception("WARC capture failed for %s", response.url)  # capture must never lose the page
             self.stats.inc_value("archiver/warc/errors")
             return response
         request.meta["warc_record"] = where

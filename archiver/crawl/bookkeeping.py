@@ -94,7 +94,7 @@ class CrawlBookkeeping:
 
     def _revisits(self) -> list[str]:
         """Sections found by earlier runs, and what a dead run left unfinished."""
-        urls = self.state.listing_roots(self.profile)
+        urls = self.state.listing_roots(self.profile) + self.state.to_refetch()  # captures a repair found lost
         if self.run.interrupted_run:
             unfinished = self.state.unfinished()
             self.spider.logger.info("Resuming %d URLs that interrupted runs left (the last: run %d)",

@@ -10,7 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from ..archive.storage import SaveCounts
-from .runs import ArchiveRun
+from .runs import ArchiveRun, is_write_error
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ class ArchivePipeline:
     """Write articles to the archive (``ARCHIVE_DB``) in batched transactions.
 
     The archive is the run's (:mod:`archiver.crawl.runs`): each batch is written in
-    one transaction together with the crawl state that led to it.
+    one transaction together with the crawl state that led to it, once the WARC records
+    and ``captures`` rows its articles point at are on disk (the run's capture, made durable
+    first). A write error stops the run (:meth:`~archiver.crawl.runs.ArchiveRun.write_failed`):
+    the batch, and every article after it, is left to the next run.
     """
 
     def __init__(self, crawler):
@@ -80,6 +83,10 @@ class ArchivePipeline:
     def process_item(self, item):
         if self.run is None or self.run.archive is None:
             return item  # locked out: nothing is written
+        if self.run.write_failure:
+            self.stats.inc_value("archive/dropped/write_failed")
+            raise DropItem(f"not archived, the run stops ({self.run.write_failure}): {ItemAdapter(item).get('url')}",
+                           log_level="DEBUG")
         row = item_row(item)
         self.run.observe(row)
         self.pending.append(row)
@@ -90,8 +97,16 @@ class ArchivePipeline:
     def flush(self) -> None:
         if not self.pending:
             return
-        counts = self.run.state.save_articles(self.pending)
-        self.pending = []
+        batch, self.pending = self.pending, []
+        try:
+            self.run.sync_captures()  # the records these articles point at, before the articles
+            counts = self.run.state.save_articles(batch)
+        except Exception as error:
+            if not is_write_error(error):
+                raise
+            self.stats.inc_value("archive/dropped/write_failed", len(batch))
+            self.run.write_failed(error)
+            return
         for name in ("new", "updated", "unchanged", "aliased"):
             value = getattr(counts, name)
             setattr(self.totals, name, getattr(self.totals, name) + value)

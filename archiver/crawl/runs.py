@@ -8,13 +8,20 @@ components exist (in ``from_crawler`` of a middleware or pipeline, or at ``spide
 and use its ``archive``, ``run_id``, ``db_path``, ``locked`` and ``state`` (the run's
 :class:`~archiver.archive.crawl_state.CrawlState`); ``archive`` and ``state`` are ``None``
 when another run holds the archive.
+
+A write that fails (a full disk, an I/O error: :func:`is_write_error`) fails the run: the component
+that met it calls :meth:`ArchiveRun.write_failed`, which stops the crawl at once; the run ends
+``failed`` with exit code 74 and says so in one line on stderr, even with ``--nolog``. A write error
+logged by any other component (a signal handler's, say) does the same.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -22,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
 from ..archive.crawl_state import CrawlState
 from ..archive.lock import ArchiveLock, ArchiveLocked
@@ -35,7 +43,14 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 3  # seeds unreachable, nothing fetched, unhandled errors
 EXIT_DEGRADED = 4  # the site changed its layout, or no new article for too long
+EXIT_IOERR = 74  # a write failed: disk full, I/O error (EX_IOERR); the next run completes the archive
 EXIT_LOCKED = 75  # another run holds the archive (EX_TEMPFAIL: try again later)
+WRITE_ERROR = "write_error"  # the reason the crawl is closed with when a write fails
+
+# What SQLite says when it cannot write: SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL (primary result codes).
+SQLITE_WRITE_ERRORS = (8, 10, 13)
+# Errors that say the disk failed, whoever logged them.
+DISK_ERRNOS = (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 
 COVERAGE_FIELDS = ("title", "published", "text", "images")
 FIELD_NAMES = {"title": "a title", "published": "a date", "text": "text", "images": "images"}
@@ -64,7 +79,11 @@ class ArchiveRun:
         self.exit_code = EXIT_OK
         self.extracted = 0
         self.with_field: Counter = Counter()
-        self.errors = ErrorLines()
+        self.write_failure: str | None = None  # "cannot write PATH: REASON", once a write failed
+        self.capture = None  # the run's WARC capture (archiver.capture.warc), when it has one
+        self.closing = False
+        self.dead_runs: list[int] = []  # runs after the last finished one that died or failed
+        self.errors = ErrorLines(self._logged_error)
         logging.getLogger().addHandler(self.errors)
         self.lock = ArchiveLock(self.db_path)
         try:
@@ -76,6 +95,7 @@ class ArchiveRun:
         self.archive = Archive(self.db_path)
         self.run_log = RunLog(self.archive)
         self.interrupted_run = self._close_dead_runs()
+        self.dead_runs = self.run_log.unfinished_runs()
         self.run_id = self.run_log.open(os.getpid())
         self.state = CrawlState(self.archive, self.run_id)
 
@@ -104,6 +124,46 @@ class ArchiveRun:
 
     # -- during the run --------------------------------------------------
 
+    def attach_capture(self, capture) -> None:
+        """The run's WARC capture: made durable before each batch of rows that point into it is committed
+        (:meth:`sync_captures`), finished before the run's summary (its ``finish()``)."""
+        self.capture = capture
+
+    def sync_captures(self) -> None:
+        """Every capture written so far on disk, with its ``captures`` row: called before articles that point
+        at them are committed. Raises the write error, if one happens."""
+        if self.capture is not None:
+            self.capture.make_durable()
+
+    def write_failed(self, error: Exception, path=None) -> None:
+        """A write failed (``error``, on ``path``: by default the file the error names, else the archive):
+        the crawl stops now and the run fails with exit 74. The first failure is the one reported."""
+        if self.write_failure is not None:
+            return
+        path = path or getattr(error, "filename", None) or self.db_path
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        self.write_failure = f"cannot write {path}: {reason}"
+        logger.error("Cannot write %s: %s; the run stops (the next run completes the archive)", path, reason)
+        engine = getattr(self.crawler, "engine", None)
+        if not self.closing and engine is not None and engine.spider is not None:
+            deferred_from_coro(_close_engine(engine))
+
+    def _logged_error(self, error: BaseException) -> None:
+        """An error another component logged: a failed write fails the run as one met here does."""
+        if is_disk_failure(error):
+            self.write_failed(error)
+
+    def _guarded(self, write) -> bool:
+        """Call ``write()``; a write error fails the run (see :meth:`write_failed`). True if it succeeded."""
+        try:
+            write()
+            return True
+        except Exception as error:
+            if not is_write_error(error):
+                raise
+            self.write_failed(error)
+            return False
+
     def spider_opened(self, spider):
         if self.locked:
             message = f"Another crawl is running on this archive ({self.locked_by}); exiting."
@@ -112,6 +172,8 @@ class ArchiveRun:
         self.run_log.record_seeds(self.run_id, getattr(spider, "seeds", []))
 
     def engine_started(self):
+        if self.write_failure:  # a write failed before the crawl could be stopped (checking the archive)
+            deferred_from_coro(_close_engine(self.crawler.engine))
         if not self.locked:
             # Once every component has loaded what it keeps for the whole run (the bookkeeping reads the
             # archive's known URLs when the spider opens).
@@ -127,6 +189,7 @@ class ArchiveRun:
     # -- at the end --------------------------------------------------------
 
     def spider_closed(self, spider, reason):
+        self.closing = True
         try:
             if not self.locked:
                 self._finish(spider, reason)
@@ -137,17 +200,38 @@ class ArchiveRun:
             self._report()
 
     def _finish(self, spider, reason: str) -> None:
-        if self.state is not None:
-            self.state.flush()
-            aliased = self.state.alias_redirects()
-            if aliased:
-                logger.info("%d redirect sources recorded as aliases of articles already archived", aliased)
+        try:
+            # Every write of the run before its summary: a failure is told there, never logged after it.
+            if self.capture is not None and self.write_failure is None:
+                self._guarded(self.capture.finish)
+            if self.state is not None and self.write_failure is None:
+                self._guarded(self._last_state)
+            row = self._conclude(reason)
+            if self._guarded(lambda: self.run_log.close(self.run_id, row)) and self.write_failure is None:
+                from ..archive.explore import refresh_quietly  # search, stems, translations, Datasette metadata
+
+                refresh_quietly(self.archive.db, self.db_path)  # a write error it logs fails the run too
+            if self.write_failure and row["status"] != "failed":
+                row = self._conclude(reason)
+                self._guarded(lambda: self.run_log.close(self.run_id, row))
+        finally:
+            self.archive.close()
+
+    def _last_state(self) -> None:
+        self.state.flush()
+        aliased = self.state.alias_redirects()
+        if aliased:
+            logger.info("%d redirect sources recorded as aliases of articles already archived", aliased)
+
+    def _conclude(self, reason: str) -> dict:
+        """The run's status, exit code and summary line; returns its ``crawl_runs`` row."""
         stats = self.crawler.stats.get_stats()
         row = self._counts(stats)
         status, failure = self._status(stats, reason)
         coverage = self._coverage()
         degraded = None if failure else self._degraded(coverage, row["articles_new"])
-        self.exit_code = EXIT_FAILED if failure else EXIT_DEGRADED if degraded else EXIT_OK
+        self.exit_code = EXIT_IOERR if self.write_failure else EXIT_FAILED if failure else \
+            EXIT_DEGRADED if degraded else EXIT_OK
         if degraded:
             logger.error("Degraded: %s", degraded)
         self.summary = (f"archiver: run {self.run_id} {status} in {time.monotonic() - self.started:.0f}s: "
@@ -158,11 +242,7 @@ class ArchiveRun:
                         + (f"; DEGRADED: {degraded}" if degraded else "") + f"; exit {self.exit_code}")
         row.update(status=status, finish_reason=reason, coverage=json.dumps(coverage),
                    degraded=degraded, exit_code=self.exit_code, mode=self.mode)
-        self.run_log.close(self.run_id, row)
-        from ..archive.explore import refresh_quietly  # search, stems, translations, Datasette metadata (README)
-
-        refresh_quietly(self.archive.db, self.db_path)
-        self.archive.close()
+        return row
 
     def _counts(self, stats: dict) -> dict:
         by_class = Counter()
@@ -185,6 +265,8 @@ class ArchiveRun:
 
     def _status(self, stats: dict, reason: str) -> tuple[str, str | None]:
         """The run's status, and why it failed (``None`` when it did not)."""
+        if self.write_failure:
+            return "failed", self.write_failure
         if reason in ("shutdown", "cancelled"):
             return "interrupted", None
         # The bookkeeping's errors count as the spider's (archiver.crawl.bookkeeping: its signal handlers).
@@ -220,13 +302,17 @@ class ArchiveRun:
         return None
 
     def _report(self) -> None:
-        """One summary line on stdout; with logging off (cron), the error lines too when the run failed."""
+        """One summary line on stdout; a failed write in one line on stderr; with logging off (cron), the error
+        lines too when the run failed otherwise."""
         if self.locked:
             print(f"archiver: another crawl holds {self.db_path} ({self.locked_by}); exit {self.exit_code}",
                   file=sys.stderr)
             return
         print(self.summary, flush=True)
-        if self.quiet and self.exit_code not in (EXIT_OK,):
+        if self.write_failure:
+            print(f"archiver: run {self.run_id} failed: {self.write_failure}; exit {self.exit_code}", file=sys.stderr,
+                  flush=True)
+        elif self.quiet and self.exit_code not in (EXIT_OK,):
             for line in self.errors.lines[-50:]:
                 print(line, file=sys.stderr)
 
@@ -249,13 +335,40 @@ def coverage_drop(current: dict, earlier: list[dict], threshold: float, min_arti
     return None
 
 
-class ErrorLines(logging.Handler):
-    """Keeps the run's ERROR lines, to print them when a quiet run fails."""
+def is_write_error(error: BaseException) -> bool:
+    """A write the archive needed failed: any ``OSError`` where the archive's files are written, or SQLite
+    unable to write (disk full, I/O error, read-only)."""
+    if isinstance(error, OSError):
+        return True
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in SQLITE_WRITE_ERRORS
 
-    def __init__(self):
+
+def is_disk_failure(error: BaseException) -> bool:
+    """An error that says the disk failed (full, I/O error, read-only), whoever met it: not a network error."""
+    if isinstance(error, OSError):
+        return error.errno in DISK_ERRNOS
+    return is_write_error(error)
+
+
+async def _close_engine(engine) -> None:
+    try:
+        await engine.close_spider_async(reason=WRITE_ERROR)
+    except RuntimeError:  # closed already
+        pass
+
+
+class ErrorLines(logging.Handler):
+    """Keeps the run's ERROR lines, to print them when a quiet run fails; hands the error of each to
+    ``on_error``."""
+
+    def __init__(self, on_error):
         super().__init__(level=logging.ERROR)
         self.lines: list[str] = []
+        self.on_error = on_error
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record):
         self.lines.append(self.format(record))
+        if record.exc_info and isinstance(record.exc_info, tuple) and record.exc_info[1] is not None:
+            self.on_error(record.exc_info[1])

@@ -4,6 +4,7 @@ Scrapy, the spider's real requests and answers (no crawl, no network)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,12 +23,13 @@ from archiver.archive.run_log import RunLog
 from archiver.archive.storage import Archive
 from archiver.crawl.bookkeeping import CrawlBookkeeping
 from archiver.crawl.items import ArticleItem
+from archiver.crawl.pipelines import item_row
 from archiver.crawl.runs import ArchiveRun
 from archiver.spiders.news import NewsSpider
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEED = "http://127.0.0.2:8765/news/"
-LISTING = "http://127.0.0.2:8765/news/news_odkb/"  # tests/fixtures/replica_ru_listing.html
+LISTING = "http://127.0.0.2:8765/news/news_odkb/"  # tests/fixtures/replica_ru_listing.html.gz
 # On that listing's first page, archived with its entry.
 LISTED = LISTING + "sostoyalos-zasedanie-postoyannogo-soveta-pri-odkb/"
 # Archived, dated within the listing's first page, and not on it.
@@ -40,12 +42,15 @@ PROJECT_SETTINGS = ("SITE_PROFILE", "LISTING_BARREN_LIMIT", "DEPTH_LIMIT", "COVE
 
 
 def earlier_run(db, status: str = "finished", articles=(), pages=()) -> None:
-    """A run the archive remembers: its articles ({url: listing entry (title, date, listing) or None}) and the
-    pages it fetched ({url: (kind, ETag, Last-Modified)})."""
+    """A run the archive remembers: the pages it fetched ({url: (kind, ETag, Last-Modified)}) and its articles
+    ({url: listing entry (title, date, listing) or None}), stored after them (an article's validators are kept
+    once it is stored)."""
     archive = Archive(db)
     run_log = RunLog(archive)
     run_id = run_log.open(pid=1)
     state = CrawlState(archive, run_id)
+    for url, (kind, etag, last_modified) in dict(pages).items():
+        state.mark(url, "fetched", kind=kind, http_status=200, etag=etag, last_modified=last_modified)
     saved = []
     for number, (url, entry) in enumerate(dict(articles).items()):
         title, date, listing = entry or (None, None, None)
@@ -53,8 +58,6 @@ def earlier_run(db, status: str = "finished", articles=(), pages=()) -> None:
                      "content_hash": f"hash-{number}", "fetched_at": LONG_AGO, "listing_title": title,
                      "listing_date": date, "listing_url": listing})
     state.save_articles(saved)
-    for url, (kind, etag, last_modified) in dict(pages).items():
-        state.mark(url, "fetched", kind=kind, http_status=200, etag=etag, last_modified=last_modified)
     state.flush()
     run_log.close(run_id, {"status": status, "mode": "incremental"})
     archive.close()
@@ -190,7 +193,9 @@ def test_a_run_after_an_interrupted_one_starts_again_where_it_stopped(db):
 
 def test_requests_are_seen_and_conditional_only_after_a_run_that_finished(db):
     validators = ("listing", '"v1"', "Wed, 01 Jan 2025 00:00:00 GMT")
-    earlier_run(db, articles={ARTICLE: None}, pages={LISTING: validators, LISTED: ("article", '"a1"', None)})
+    # LISTED was fetched as an article, never stored: its validators are not kept, its next request is whole.
+    earlier_run(db, articles={ARTICLE: None}, pages={LISTING: validators, ARTICLE: ("article", '"a1"', None),
+                                                     LISTED: ("article", '"a2"', None)})
     with run_on(db) as run:
         listing, fresh = run.requested(Request(LISTING), Request(SEED))
         assert listing.headers[b"If-None-Match"] == b'"v1"'
@@ -200,8 +205,9 @@ def test_requests_are_seen_and_conditional_only_after_a_run_that_finished(db):
             {LISTING: "seen", SEED: "seen"}
     with run_on(db, full=True) as full:
         # A full run reads every listing again; an article may still answer "not modified".
-        listing, article = full.requested(Request(LISTING), Request(LISTED))
+        listing, article, unstored = full.requested(Request(LISTING), Request(ARTICLE), Request(LISTED))
         assert b"If-None-Match" not in listing.headers and article.headers[b"If-None-Match"] == b'"a1"'
+        assert b"If-None-Match" not in unstored.headers
 
     earlier_run(db, status="interrupted")
     with run_on(db) as completing:
@@ -214,15 +220,20 @@ def test_each_answer_is_marked_with_its_kind_status_and_validators(db):
         body = (FIXTURES / "replica_en_article.html").read_bytes()
         item, *_ = run.answer(ARTICLE, body=body, ETag='"e1"', **{"Last-Modified": "Thu, 02 Jan 2025 00:00:00 GMT"})
         assert isinstance(item, ArticleItem) and item.url == ARTICLE
-        listing = run.answer(LISTING, body=(FIXTURES / "replica_ru_listing.html").read_bytes())
+        listing = run.answer(LISTING, body=gzip.decompress((FIXTURES / "replica_ru_listing.html.gz").read_bytes()))
         assert listing and all(isinstance(request, Request) for request in listing)
         run.answer(SEED + "report.pdf", body=b"%PDF-1.4", **{"Content-Type": "application/pdf"})
         run.fail(Request(SEED, meta={"seed": True}), TimeoutError())
         pages = run.pages()
         stats = run.crawler.stats
+        # An article's validators are kept once it is stored, in its transaction.
+        run.run.state.save_articles([item_row(item)])
+        stored = run.pages()[ARTICLE]
     assert (pages[ARTICLE]["state"], pages[ARTICLE]["kind"], pages[ARTICLE]["http_status"]) == \
         ("fetched", "article", 200)
-    assert (pages[ARTICLE]["etag"], pages[ARTICLE]["last_modified"]) == ('"e1"', "Thu, 02 Jan 2025 00:00:00 GMT")
+    assert (pages[ARTICLE]["etag"], pages[ARTICLE]["last_modified"]) == (None, None)
+    assert (stored["state"], stored["etag"], stored["last_modified"]) == \
+        ("stored", '"e1"', "Thu, 02 Jan 2025 00:00:00 GMT")
     assert (pages[LISTING]["kind"], pages[SEED + "report.pdf"]["kind"]) == ("listing", "other")
     assert (pages[SEED]["state"], pages[SEED]["kind"], pages[SEED]["http_status"]) == ("fetched", "error", None)
     assert {key: stats.get_value(f"archiver/{key}") for key in (
@@ -261,7 +272,7 @@ def test_articles_gone_from_the_listings_read_are_checked_once_the_crawl_is_idle
     earlier_run(db, articles={LISTED: None, VANISHED: ("Removed", "2025-09-01", LISTING), ARTICLE: older})
     with run_on(db) as run:
         run.start()
-        run.answer(LISTING, body=(FIXTURES / "replica_ru_listing.html").read_bytes())
+        run.answer(LISTING, body=gzip.decompress((FIXTURES / "replica_ru_listing.html.gz").read_bytes()))
         # The listing showed an archived article without an entry yet: its entry is kept.
         assert run.rows("select listing_url from articles where url = ?", LISTED)[0]["listing_url"] == LISTING
         (check,) = run.bookkeeping.vanished_checks()
