@@ -28,6 +28,10 @@ COVERAGE_MIN_ARTICLES = 10  # runs extracting fewer articles are not compared
 DEGRADED_AFTER_DAYS_WITHOUT_NEW = 30  # no new article for this many days (negative: never)
 # A safety net against link spaces no rule foresaw; "next page" is not a level.
 DEPTH_LIMIT = 50
+# Bounds on link spaces (docs/crawling.md, "Bounded link spaces"); 0 turns one off.
+MAX_LINKS_PER_PAGE = 1000  # new links followed from one page (menus and listings hold far fewer)
+MAX_NEW_URLS_PER_DEPTH = 100_000  # URLs no earlier run met, scheduled at one link depth (a site's articles sit at one)
+UNDATED_CHAIN_LIMIT = 3  # article-like pages without a date in a row, past which their new article links are left
 
 # Worker processes for parsing and extraction: "auto" = one per core when there
 # are several, 0 = in the crawl's own process.

@@ -13,7 +13,7 @@ of each answer (signals ``page_read``, ``fetch_failed``) and consults what it kn
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
 from urllib.parse import urlsplit
 
 import scrapy
@@ -27,9 +27,10 @@ from ..crawl.workers import PageExtractor, default_processes
 from ..extraction.normalize import canonical_url
 from ..extraction.pages import PageSummary, is_document_url, listing_root, next_page
 from ..profiles import load_profile
-from .scope import OutOfScope, is_html, out_of_scope
+from .scope import LinkBounds, OutOfScope, is_html, out_of_scope
 
 ARTICLE_PRIORITY, PAGINATION_PRIORITY, OTHER_PRIORITY = 20, 10, 0
+STOPPING, STOP_CHECK_SECONDS = object(), 0.25  # a page left unread as the crawl stops (SIGTERM); checked this often
 
 
 class NewsSpider(scrapy.Spider):
@@ -57,7 +58,11 @@ class NewsSpider(scrapy.Spider):
         # Scrapy's OffsiteMiddleware works on host names; ours also checks ports.
         self.allowed_domains = sorted({urlsplit(url).hostname for url in self.seeds})
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
-        self.depth_limit = settings.getint("DEPTH_LIMIT")
+        self.bounds = LinkBounds.from_settings(settings, self.crawler, self.logger)
+        # Told to stop (SIGTERM), a crawl leaves the pages still to extract: "seen", the next run fetches them first.
+        # Not where requests outlive the run (JOBDIR, a cluster's queue): they would be remembered as done.
+        kept = settings.get("JOBDIR") or settings.getbool("SCHEDULER_PERSIST")
+        self.stops_unread = self.crawler.crawling and not kept  # crawling: false outside a crawl (tests)
         self.scheduled: set[str] = set()
         self.out_of_scope_links = OutOfScope()
         # How a listing first showed each article (headline, date, listing), kept with the article.
@@ -85,11 +90,12 @@ class NewsSpider(scrapy.Spider):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
-                teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0):
+                teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0,
+                undated: int = 0):
         self.scheduled.add(url)
         return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority, dont_filter=dont_filter,
                               meta={"barren": barren, "pagination": pagination, "source": referer,
-                                    "teaser": teaser, "seed": seed, "depth": depth})
+                                    "teaser": teaser, "seed": seed, "depth": depth, "undated": undated})
 
     def check_again(self, url: str) -> scrapy.Request | None:
         """An archived article the bookkeeping checks (it vanished from its listing); None if requested already."""
@@ -100,10 +106,9 @@ class NewsSpider(scrapy.Spider):
     async def parse(self, response):
         url, page = canonical_url(response.url, self.profile), None
         if response.status not in ANSWERS_WITHOUT_PAGE and is_html(response):
-            # Listings lead to more pages: their extraction goes first when pages wait for a worker.
-            urgent = not self.profile.looks_like_article_url(url)
-            page = await self.extractor.summarize(response.url, response.body, priority=int(urgent),
-                                                  content_type=response.headers.get("Content-Type"))
+            page = await self.summarize(response, urgent=not self.profile.looks_like_article_url(url))
+            if page is STOPPING:
+                return  # unread, still "seen": the next run fetches it first
         self.crawler.signals.send_catch_log(page_read, response=response, page=page, spider=self)
         if page is None or page.problem:
             return
@@ -117,6 +122,17 @@ class NewsSpider(scrapy.Spider):
         for request in self.follow_links(page, response, is_article=article.is_article, is_listing=page.is_listing):
             yield request
 
+    async def summarize(self, response, urgent: bool):
+        """The page's summary (listings lead to more pages: ``urgent``, their extraction goes first when pages wait
+        for a worker); ``STOPPING`` once the crawl is told to stop, its extraction not waited for."""
+        summary = asyncio.ensure_future(self.extractor.summarize(
+            response.url, response.body, priority=int(urgent), content_type=response.headers.get("Content-Type")))
+        while not (self.stops_unread and not self.crawler.crawling):
+            if (await asyncio.wait({summary}, timeout=STOP_CHECK_SECONDS))[0]:
+                return summary.result()
+        summary.cancel()
+        return STOPPING
+
     def failed(self, failure):
         """A request that could not be fetched: the bookkeeping logs and records it."""
         self.crawler.signals.send_catch_log(fetch_failed, failure=failure, spider=self)
@@ -127,20 +143,19 @@ class NewsSpider(scrapy.Spider):
         return [canonical_url(url, self.profile) for url in urls]
 
     def follow_links(self, page: PageSummary, response, is_article: bool, is_listing: bool):
-        barren = response.meta.get("barren", 0)
-        depth = response.meta.get("depth", 0)
+        barren, depth = response.meta.get("barren", 0), response.meta.get("depth", 0)
         # Only a listing's entries describe articles; a sidebar's teasers do not.
         teasers = page.teasers if is_listing else {}
         listing = listing_root(page.url, self.profile)
         for url, teaser in teasers.items():
             self.first_teasers.setdefault(url, (*teaser, listing))
         # A link already scheduled passed the scope check then: only new ones are checked.
-        rejected = Counter()
-        links = [link for link in page.links if link.url in self.scheduled or self.in_scope(link.url, rejected)]
-        stats = self.crawler.stats
-        for reason, count in rejected.items():
-            stats.inc_value(f"archiver/links/{reason}", count)
-        fresh = [link for link in links if link.url not in self.scheduled]
+        fresh = self.bounds.first_new_links(page.links, response.url, self.scheduled,
+                                            lambda link_url: self.out_of_scope_links.judge(link_url, self.out_of_scope))
+        # An endless tree of undated "articles" ends here (LinkBounds), before its links count as news below.
+        undated = self.bounds.undated_chain(response.meta.get("undated", 0), page,
+                                            self.profile.looks_like_article_url(canonical_url(page.url, self.profile)))
+        fresh = self.bounds.untrapped(fresh, undated, response.url, self.knowledge.is_news)
         wanted = [link for link in fresh
                   if not link.looks_like_article or self.knowledge.wants(link.url, teasers.get(link.url), listing)]
         if not is_article:
@@ -156,31 +171,22 @@ class NewsSpider(scrapy.Spider):
             following = next_page(page.url, wanted, self.profile) if barren < self.barren_limit else []
             wanted = [link for link in wanted if (link in following if link.is_pagination else
                                                   link.is_headline or barren < self.barren_limit)]
-        for link in wanted:
-            # Depth counts links followed from a seed; the next page of a listing is not a level deeper.
-            link_depth = depth + (not link.is_pagination)
-            if self.depth_limit and link_depth > self.depth_limit:
-                stats.inc_value("archiver/links/too_deep")
-                continue  # not marked as scheduled: a shorter path may still reach it
-            stats.max_value("request_depth_max", link_depth)
+        # Depth counts links followed from a seed; the next page of a listing is not a level deeper.
+        for link, link_depth in self.bounds.select(wanted, depth, self.knowledge.is_news):
             priority = ARTICLE_PRIORITY if link.looks_like_article else \
                 PAGINATION_PRIORITY if link.is_pagination else OTHER_PRIORITY
             teaser = teasers.get(link.url)
             yield self.request(link.url, barren=barren, priority=priority, pagination=link.is_pagination,
-                               referer=response.url, teaser=(*teaser, listing) if teaser else None, depth=link_depth)
+                               referer=response.url, teaser=(*teaser, listing) if teaser else None, depth=link_depth,
+                               undated=undated)
 
-    def in_scope(self, url: str, rejected: Counter | None = None) -> bool:
+    def in_scope(self, url: str) -> bool:
         """On a seed host, an HTML page the profile allows, and not a trap. A link out of scope is counted in
-        the ``archiver/links/<reason>`` stats, or in ``rejected`` for the caller to add up (a page's menus bring
-        a dozen such links: one stats call a reason, not one a link)."""
+        the ``archiver/links/<reason>`` stats (a page's links: by :meth:`LinkBounds.first_new_links`)."""
         reason = self.out_of_scope_links.judge(url, self.out_of_scope)
-        if reason is None:
-            return True
-        if rejected is None:
+        if reason is not None:
             self.crawler.stats.inc_value(f"archiver/links/{reason}")
-        else:
-            rejected[reason] += 1
-        return False
+        return reason is None
 
     def out_of_scope(self, url: str) -> str | None:
         """Why a link is not followed (offsite, document, denied, trap), or None to follow it."""

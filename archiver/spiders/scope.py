@@ -65,6 +65,118 @@ def is_html(response) -> bool:
     return isinstance(response, TextResponse) and (not content_type or "html" in content_type)
 
 
+# -- bounds on link spaces (docs/crawling.md, "Bounded link spaces") ---------------------------------------------
+
+# A page's links judged (scope, news) for each one it may lead to: a page of a hundred thousand links costs the
+# crawl's process no more than one of ten thousand.
+JUDGED_PER_FOLLOWED = 10
+
+
+class LinkBounds:
+    """How far a run goes, whatever a site's pages link: from one page, its first ``per_page`` links that are new
+    to the run and in scope (in the page's order; and no more than ``JUDGED_PER_FOLLOWED`` times as many judged),
+    at most ``per_depth`` URLs no earlier run met scheduled at one link depth, none deeper than ``depth_limit``,
+    and no new article-like URL followed from a page that ends a chain of more than ``undated_limit`` article-like
+    pages without a date (an endless tree of "articles" that only lead to more of them; real articles are dated,
+    and so are the listings that show them). A link left out is not marked as scheduled: another page may still
+    lead to it. Each bound counts what it leaves in an ``archiver/links/*`` stat, and says so in the log once (a
+    page, a depth, a run). 0 turns a bound off."""
+
+    def __init__(self, crawler, logger, per_page: int = 0, per_depth: int = 0, undated_limit: int = 0,
+                 depth_limit: int = 0):
+        self.crawler, self.logger = crawler, logger
+        self.per_page, self.per_depth, self.undated_limit, self.depth_limit = \
+            per_page, per_depth, undated_limit, depth_limit
+        self.new_at_depth: dict[int, int] = {}
+        self.trap_logged = False
+
+    @classmethod
+    def from_settings(cls, settings, crawler, logger) -> "LinkBounds":
+        return cls(crawler, logger, settings.getint("MAX_LINKS_PER_PAGE"), settings.getint("MAX_NEW_URLS_PER_DEPTH"),
+                   settings.getint("UNDATED_CHAIN_LIMIT"), settings.getint("DEPTH_LIMIT"))
+
+    @property
+    def stats(self):  # the crawler's, once the crawl starts
+        return self.crawler.stats
+
+    @staticmethod
+    def undated_chain(previous: int, page, article_like_url: bool) -> int:
+        """Article-like pages without a date in a row, up to ``page`` (``previous``: before it). A page with a
+        date, or a listing, ends a chain; a page at an article-like URL without one adds to it; any other page
+        passes it on (a tree cannot escape by alternating with other URLs)."""
+        if page.article.published or page.is_listing:
+            return 0
+        return previous + bool(article_like_url)
+
+    def first_new_links(self, links: list, url: str, scheduled: set, out_of_scope) -> list:
+        """The page's links not ``scheduled`` yet and in scope (``out_of_scope`` gives no reason not to follow
+        them): the first ``per_page`` of them. The others are counted by reason, ``archiver/links/<reason>`` (a
+        page's menus bring a dozen such links: one stats call a reason, not one a link)."""
+        fresh, judged, rejected = [], 0, {}
+        for index, link in enumerate(links):
+            if link.url in scheduled:
+                continue
+            if self.per_page and (len(fresh) >= self.per_page or judged >= JUDGED_PER_FOLLOWED * self.per_page):
+                self.stats.inc_value("archiver/links/capped", len(links) - index)
+                self.logger.warning("Too many links on %s: %d new ones taken from its first %d, the other %d not "
+                                    "looked at (MAX_LINKS_PER_PAGE=%d, counted in archiver/links/capped)",
+                                    url, len(fresh), index, len(links) - index, self.per_page)
+                break
+            judged += 1
+            reason = out_of_scope(link.url)
+            if reason is None:
+                fresh.append(link)
+            else:
+                rejected[reason] = rejected.get(reason, 0) + 1
+        for reason, count in rejected.items():
+            self.stats.inc_value(f"archiver/links/{reason}", count)
+        return fresh
+
+    def untrapped(self, links: list, chain: int, url: str, is_news) -> list:
+        """``links`` (new to this run) but those to article-like URLs no earlier run met, past the chain limit."""
+        if not self.undated_limit or chain <= self.undated_limit:
+            return links
+        kept = [link for link in links if not (link.looks_like_article and is_news(link.url))]
+        if len(kept) < len(links):
+            self.stats.inc_value("archiver/links/undated_chain", len(links) - len(kept))
+            if not self.trap_logged:
+                self.trap_logged = True
+                self.logger.warning("Link trap: %d article-like pages without a date in a row lead to %s; the new "
+                                    "article-like links of such pages are not followed (UNDATED_CHAIN_LIMIT=%d, "
+                                    "counted in archiver/links/undated_chain)", chain, url, self.undated_limit)
+        return kept
+
+    def select(self, links: list, depth: int, is_news) -> list[tuple]:
+        """The links to follow from a page at ``depth``, with their own depth (a listing's next page is not a
+        level deeper): not too deep, and new URLs only while their depth has room."""
+        chosen = []
+        for link in links:
+            link_depth = depth + (not link.is_pagination)
+            if self.depth_limit and link_depth > self.depth_limit:
+                self.stats.inc_value("archiver/links/too_deep")
+                continue  # not marked as scheduled: a shorter path may still reach it
+            if self.has_room(link.url, link_depth, is_news):
+                self.stats.max_value("request_depth_max", link_depth)
+                chosen.append((link, link_depth))
+        return chosen
+
+    def has_room(self, url: str, depth: int, is_news) -> bool:
+        """May a URL be scheduled at ``depth``? Always one an earlier run met; a new one while fewer than
+        ``per_depth`` new URLs were scheduled at that depth."""
+        if not self.per_depth or not is_news(url):
+            return True
+        count = self.new_at_depth.get(depth, 0)
+        if count < self.per_depth:
+            self.new_at_depth[depth] = count + 1
+            return True
+        self.stats.inc_value("archiver/links/depth_capped")
+        if count == self.per_depth:  # said once a depth
+            self.new_at_depth[depth] = count + 1
+            self.logger.warning("%d new URLs scheduled at link depth %d: no more at that depth this run "
+                                "(MAX_NEW_URLS_PER_DEPTH, counted in archiver/links/depth_capped)", count, depth)
+        return False
+
+
 # -- hosts and addresses: where media come from ----------------------------------------------------------------
 
 HostKey = tuple[str, int | None]
