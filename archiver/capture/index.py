@@ -113,8 +113,11 @@ def indexed(row) -> bool:
 def append_cdxj(path: Path, rows) -> None:
     lines = [cdxj_line(row) for row in rows if indexed(row)]
     if lines:
-        with open(path, "a", encoding="utf-8") as index:
-            index.write("".join(line + "\n" for line in lines))
+        try:
+            with open(path, "a", encoding="utf-8") as index:
+                index.write("".join(line + "\n" for line in lines))
+        except OSError as error:  # a failed write names the file (a full disk, say)
+            raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def line_file(line: str) -> str | None:
@@ -130,12 +133,16 @@ def write_cdxj(path: Path, lines, fsync: bool = True) -> int:
     returns its number of lines."""
     lines = sorted(set(lines) - {""})
     temporary = path.with_suffix(".cdxj.tmp")
-    with open(temporary, "w", encoding="utf-8") as out:
-        out.write("".join(line + "\n" for line in lines))
-        if fsync:
-            out.flush()
-            os.fsync(out.fileno())  # never a renamed empty index after a power loss
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write("".join(line + "\n" for line in lines))
+            if fsync:
+                out.flush()
+                os.fsync(out.fileno())  # never a renamed empty index after a power loss
+        os.replace(temporary, path)
+    except OSError as error:  # a failed write names the file (a full disk, say), and leaves the index as it was
+        temporary.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from error
     return len(lines)
 
 

@@ -351,7 +351,7 @@ def crawl_quietly(seeds, db: Path, settings=()) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("full, error", [
-    ("warc", r".*/full/ARCHIVER-\d+-\d+\.warc\.gz: No space left on device"),
+    ("warc", r".*/full/(ARCHIVER-\d+-\d+\.warc\.gz|index\.cdxj): No space left on device"),
     ("db", r".*/full/archive\.db: database or disk is full"),
 ])
 def test_a_full_disk_fails_the_run_with_exit_74_and_the_next_run_completes_the_archive(site_server, tmp_path, full,
