@@ -349,7 +349,12 @@ MICRODATA_TYPES = etree.XPath("//@itemtype")
 
 
 def json_ld(tree) -> list[dict]:
-    """The JSON-LD objects a page declares (malformed blocks are skipped)."""
+    """The JSON-LD objects a page declares (malformed blocks are skipped); read once per tree (the date and
+    the page's type both ask), not to be changed."""
+    return per_tree(tree, ("json_ld",), lambda: _json_ld(tree))
+
+
+def _json_ld(tree) -> list[dict]:
     objects = []
     for script in JSON_LD_SCRIPTS(tree):
         try:
