@@ -296,7 +296,10 @@ def wait_for_runs(db: Path, count: int, timeout: float = 30) -> None:
 
 # Extraction in the crawl's own process: the series' crawls start faster (worker processes and their
 # end with a killed crawl are tested in tests/crawl/test_scheduled.py).
-KILLED_CRAWL = ["EXTRACTION_PROCESSES=0"]
+# Crawls to be killed go slowly enough (a few seconds for the whole replica) that a kill within 2.5 s of the run's
+# start lands in its work on a fast machine too; the final crawl goes at full speed.
+KILLED_CRAWL = ["EXTRACTION_PROCESSES=0", "DOWNLOAD_DELAY=0.05", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+FINAL_CRAWL = ["EXTRACTION_PROCESSES=0"]
 
 
 def kill_series(server, db: Path, chance: random.Random) -> None:
@@ -308,7 +311,7 @@ def kill_series(server, db: Path, chance: random.Random) -> None:
         process.send_signal(signal.SIGKILL)
         process.communicate()
         assert rows(db, "pragma integrity_check")[0][0] == "ok"
-    final = run_crawl(server.seeds, db, KILLED_CRAWL)
+    final = run_crawl(server.seeds, db, FINAL_CRAWL)
     assert final.returncode == 0, final.log[-3000:]
     runs = [row["status"] for row in rows(db, "select status from crawl_runs order by id")]
     # (a killed crawl may have ended before its kill: the replica is small)
