@@ -157,7 +157,8 @@ def reindex_cdxj(path: Path, files: set[str], rows) -> bool:
     """The CDXJ lines of the WARC ``files`` made those of their ``rows`` (every captures row of those files):
     lines of rows removed go, lines a dead run never appended come. Returns whether the index changed."""
     current = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    kept = [line for line in current if line and line_file(line) not in files]
+    # A line naming no file is a torn tail (a write a full disk or a kill cut short): it goes too.
+    kept = [line for line in current if line_file(line) not in (None, *files)]
     wanted = [cdxj_line(row) for row in rows if indexed(row)]
     if set(current) - {""} == set(kept) | set(wanted):
         return False
