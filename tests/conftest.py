@@ -32,6 +32,25 @@ class CrawlResult:
             return conn.execute(sql, params).fetchall()
 
 
+def rows(db, sql: str, *params) -> list[sqlite3.Row]:
+    """The rows of a query on an archive."""
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
+
+
+def assert_matches_ground_truth(server, db) -> None:
+    """Every article the replica lists is live in the archive, with its title and date, once; the database is sound."""
+    truth = {a["url"]: a for a in server.site.ground_truth(server.base_urls)}
+    stored = {r["url"]: r for r in rows(db, "select * from articles where status = 'live'")}
+    assert set(truth) <= set(stored), sorted(set(truth) - set(stored))[:5]
+    for url, expected in truth.items():
+        assert stored[url]["title"] == expected["title"], url
+        assert stored[url]["published"] == expected["published"], url
+    assert rows(db, "select count(*) - count(distinct url) from articles")[0][0] == 0
+    assert rows(db, "pragma integrity_check")[0][0] == "ok"
+
+
 def run_crawl(seeds, db_path, extra_settings=(), args=(), timeout=300) -> CrawlResult:
     """A real ``scrapy crawl news`` subprocess, as an archivist runs it."""
     command = crawl_command(seeds, db_path, CRAWL_SETTINGS + list(extra_settings), args)

@@ -19,6 +19,28 @@ from typing import Callable
 
 Answer = tuple[int, dict[str, str], bytes]
 
+# A Bitrix-like article and listing, for the hostile tests' sites (two paragraphs: long enough to be an article).
+PARAGRAPHS = ["Министры иностранных дел государств – членов ОДКБ обсудили ситуацию в зоне ответственности "
+              "Организации и подписали заявление о сотрудничестве.",
+              "Следующее заседание Совета пройдёт в Минске; в нём примут участие генеральный секретарь и "
+              "постоянные представители государств – членов Организации."]
+
+
+def article(title: str, images: list[str] = (), head: str = "", depth: int = 0) -> str:
+    """An article page: its headline, date, ``images`` and text, the text nested ``depth`` elements deep."""
+    pictures = "".join(f'<p><img src="{src}" width="800" height="600" alt="Фото"></p>' for src in images)
+    text = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
+    return (f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body>"
+            f'<div class="news-detail"><h1>{title}</h1><span class="news-date-time">03.07.2020</span>'
+            f"{pictures}{'<div>' * depth}{text}{'</div>' * depth}</div></body></html>")
+
+
+def listing(entries: dict[str, str]) -> str:
+    """A listing page: one dated entry a ``{path: headline}``."""
+    items = "".join(f'<div class="news-item"><div class="news-date-time">03.07.2020</div>'
+                    f'<a href="{path}">{title}</a></div>' for path, title in entries.items())
+    return f'<html><head><title>Новости</title></head><body><div class="news-list">{items}</div></body></html>'
+
 
 class HostileServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):

@@ -40,7 +40,7 @@ from archiver.crawl.runs import EXIT_IOERR, ArchiveRun
 from archiver.replica import ReplicaSite, serve_replica
 from archiver.spiders.news import NewsSpider
 
-from conftest import CRAWL_SETTINGS, run_crawl, start_crawl
+from conftest import assert_matches_ground_truth, CRAWL_SETTINGS, rows, run_crawl, start_crawl
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -64,12 +64,6 @@ def finished(site_server, tmp_path_factory):
     return directory
 
 
-def rows(db, sql, *params):
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, params).fetchall()
-
-
 def archiver_cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "archiver.cli", *args], cwd=project_root(), capture_output=True,
                           text=True, timeout=120)
@@ -78,16 +72,6 @@ def archiver_cli(*args) -> subprocess.CompletedProcess:
 def copy_archive(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock"))
     return target / "archive.db"
-
-
-def assert_matches_ground_truth(server, db) -> None:
-    truth = {a["url"]: a for a in server.site.ground_truth(server.base_urls)}
-    stored = {r["url"]: r for r in rows(db, "select * from articles where status = 'live'")}
-    assert set(truth) <= set(stored), sorted(set(truth) - set(stored))[:5]
-    for url, expected in truth.items():
-        assert stored[url]["title"] == expected["title"], url
-        assert stored[url]["published"] == expected["published"], url
-    assert rows(db, "select count(*) - count(distinct url) from articles")[0][0] == 0
 
 
 SHOWING = threading.Lock()  # sys.stdout is the process's: one show at a time

@@ -3,26 +3,9 @@
 from __future__ import annotations
 
 from conftest import run_crawl
-from hostile import HostileServer
+from hostile import PARAGRAPHS, HostileServer, article, listing
 
-PARAGRAPHS = ["Министры иностранных дел государств – членов ОДКБ обсудили ситуацию в зоне ответственности "
-              "Организации и подписали заявление о сотрудничестве.",
-              "Следующее заседание Совета пройдёт в Минске; в нём примут участие генеральный секретарь и "
-              "постоянные представители государств – членов Организации."]
 UTF8 = {"Content-Type": "text/html; charset=utf-8"}
-
-
-def article(title: str, depth: int = 0) -> str:
-    text = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
-    return (f"<!DOCTYPE html><html><head><title>{title}</title></head><body>"
-            f'<div class="news-detail"><h1>{title}</h1><span class="news-date-time">03.07.2020</span>'
-            f"{'<div>' * depth}{text}{'</div>' * depth}</div></body></html>")
-
-
-def listing(entries: dict[str, str]) -> str:
-    items = "".join(f'<div class="news-item"><div class="news-date-time">03.07.2020</div>'
-                    f'<a href="{path}">{title}</a></div>' for path, title in entries.items())
-    return f'<html><head><title>Новости</title></head><body><div class="news-list">{items}</div></body></html>'
 
 
 def test_pages_in_the_wrong_charset_with_nuls_or_nested_deep_are_archived(tmp_path):

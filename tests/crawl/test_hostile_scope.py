@@ -12,28 +12,10 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from conftest import run_crawl
-from hostile import HostileServer
+from hostile import HostileServer, article, listing
 
-PARAGRAPHS = ["Министры иностранных дел государств – членов ОДКБ обсудили ситуацию в зоне ответственности "
-              "Организации и подписали заявление о сотрудничестве.",
-              "Следующее заседание Совета пройдёт в Минске; в нём примут участие генеральный секретарь и "
-              "постоянные представители государств – членов Организации."]
 JPEG = {"Content-Type": "image/jpeg"}
 PICTURE = b"\xff\xd8\xff\xe0 a picture \xff\xd9"
-
-
-def article(title: str, images: list[str] = (), head: str = "") -> str:
-    pictures = "".join(f'<p><img src="{src}" width="800" height="600" alt="Фото"></p>' for src in images)
-    text = "".join(f"<p>{paragraph}</p>" for paragraph in PARAGRAPHS)
-    return (f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body>"
-            f'<div class="news-detail"><h1>{title}</h1><span class="news-date-time">03.07.2020</span>'
-            f"{pictures}{text}</div></body></html>")
-
-
-def listing(entries: dict[str, str]) -> str:
-    items = "".join(f'<div class="news-item"><div class="news-date-time">03.07.2020</div>'
-                    f'<a href="{path}">{title}</a></div>' for path, title in entries.items())
-    return f'<html><head><title>Новости</title></head><body><div class="news-list">{items}</div></body></html>'
 
 
 def serve_site(server: HostileServer, articles: dict[str, tuple[str, list[str]]]) -> str:

@@ -13,7 +13,7 @@ import pytest
 from archiver.replica import ReplicaSite, serve_replica
 from archiver.crawl.runs import EXIT_DEGRADED, EXIT_FAILED, EXIT_LOCKED
 
-from conftest import SLOW_SECONDS, free_port, start_crawl
+from conftest import assert_matches_ground_truth, free_port, rows, SLOW_SECONDS, start_crawl
 
 
 @pytest.fixture
@@ -23,12 +23,6 @@ def site_server():
     with serve_replica(site, port=0, slow_seconds=SLOW_SECONDS, huge_page_bytes=2_000_000) as server:
         server.site = site
         yield server
-
-
-def rows(db, sql, *params):
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, params).fetchall()
 
 
 def wait_for_run(db, timeout=30):
@@ -48,17 +42,6 @@ def first_page_articles(site, language):
     """Ordinary articles on page 1 of the all-news listing."""
     entries = site.listing(language, None)[:10]
     return [e["article"] for e in entries if e.get("article") is not None and not e["article"].role]
-
-
-def assert_matches_ground_truth(server, db):
-    truth = {a["url"]: a for a in server.site.ground_truth(server.base_urls)}
-    stored = {r["url"]: r for r in rows(db, "select * from articles where status = 'live'")}
-    assert set(truth) <= set(stored), sorted(set(truth) - set(stored))[:5]
-    for url, expected in truth.items():
-        assert stored[url]["title"] == expected["title"], url
-        assert stored[url]["published"] == expected["published"], url
-    assert rows(db, "select count(*) - count(distinct url) from articles")[0][0] == 0
-    assert rows(db, "pragma integrity_check")[0][0] == "ok"
 
 
 def test_incremental_recrawl_fetches_only_what_changed(site_server, crawl, tmp_path):
