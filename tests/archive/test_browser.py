@@ -1,6 +1,7 @@
 """A real browser on Datasette over a crawled archive: headless Chromium at 1400 x 1000 opens the articles list, an
 article's page, a search in Russian with an inflected form, and the charts, and checks what a person sees there.
-The screenshots it takes are the README's (docs/datasette-*.png), so they stay true."""
+The screenshots it takes are the README's (docs/datasette-*.png): written to the test's temporary folder, and into
+docs/ only with UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it was."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from archiver.cli import project_root
 from datasette_helpers import Browser, copy_archive, link_stores, serve_datasette
 
 DOCS = project_root() / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 WIDTH, HEIGHT = 1400, 1000
 NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -46,6 +48,11 @@ def server(archive):
 
 
 @pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    return DOCS if UPDATE_SCREENSHOTS else tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     opened = Browser(chromium(), tmp_path_factory.mktemp("profile"), WIDTH, HEIGHT)
     try:
@@ -59,14 +66,14 @@ def rows(path: Path, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def screenshot(browser: Browser, name: str) -> None:
-    """A PNG of what the window shows, where the README shows it."""
-    target = DOCS / name
+def screenshot(browser: Browser, name: str, folder: Path) -> None:
+    """A PNG of what the window shows (into docs/, where the README shows it, with UPDATE_SCREENSHOTS=1)."""
+    target = folder / name
     browser.screenshot(target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and 20_000 < target.stat().st_size < 1_000_000
 
 
-def test_articles_list(server, browser, archive):
+def test_articles_list(server, browser, archive, shots):
     browser.open(server.url("/archive/articles"))
     headers = browser.js("Array.from(document.querySelectorAll('table.rows-and-columns th'))"
                          ".map(th => th.dataset.column)")
@@ -80,10 +87,10 @@ def test_articles_list(server, browser, archive):
     assert browser.js("document.querySelector('#_search').getBoundingClientRect().bottom") < HEIGHT
     assert browser.js("document.querySelector('tbody tr').getBoundingClientRect().top") < HEIGHT
     assert browser.js(NO_HORIZONTAL_SCROLL)
-    screenshot(browser, "datasette-articles.png")
+    screenshot(browser, "datasette-articles.png", shots)
 
 
-def test_article_page(server, browser, archive):
+def test_article_page(server, browser, archive, shots):
     article_id, title, text, translation = rows(
         archive, "SELECT a.id, a.title, a.text, t.translation_id FROM articles a "
                  "JOIN translations t ON t.article_id = a.id JOIN images i ON i.article_id = a.id "
@@ -99,10 +106,10 @@ def test_article_page(server, browser, archive):
     widths = "Array.from(document.querySelectorAll('figure img')).map(i => i.complete && i.naturalWidth)"
     assert browser.wait_for(f"{widths}.length && {widths}.every(Boolean)"), browser.js(widths)
     assert browser.js(NO_HORIZONTAL_SCROLL)
-    screenshot(browser, "datasette-article.png")
+    screenshot(browser, "datasette-article.png", shots)
 
 
-def test_search_in_russian_finds_other_inflected_forms(server, browser, archive):
+def test_search_in_russian_finds_other_inflected_forms(server, browser, archive, shots):
     title = rows(archive, "SELECT title FROM articles WHERE language = 'ru' AND text LIKE '%терроризму%' "
                           "ORDER BY published DESC LIMIT 1")[0][0]
     browser.open(server.url("/archive/search", q="терроризма", language=""))
@@ -112,10 +119,10 @@ def test_search_in_russian_finds_other_inflected_forms(server, browser, archive)
     link = browser.js("document.querySelector('td.col-article a').getAttribute('href')")
     assert link.startswith("/archive/articles/")
     assert browser.js(NO_HORIZONTAL_SCROLL)
-    screenshot(browser, "datasette-search.png")
+    screenshot(browser, "datasette-search.png", shots)
 
 
-def test_charts(server, browser, archive):
+def test_charts(server, browser, archive, shots):
     per_month = Counter(month for (month,) in rows(
         archive, "SELECT substr(published, 1, 7) FROM articles WHERE published IS NOT NULL"))
     browser.open(server.url("/-/dashboards/archive"))
@@ -131,4 +138,4 @@ def test_charts(server, browser, archive):
     assert drawn == per_month and len(per_month) > 12
     assert browser.js("document.querySelectorAll('#chart-sections svg .mark-rect path').length") > 0
     assert browser.js(NO_HORIZONTAL_SCROLL)
-    screenshot(browser, "datasette-charts.png")
+    screenshot(browser, "datasette-charts.png", shots)
