@@ -22,6 +22,14 @@ SITE_PROFILE = "csto"
 # Listing pages in a row that bring no new article before pagination stops
 # (on an incremental run: pages whose articles are all archived and unchanged).
 LISTING_BARREN_LIMIT = 2
+# Revisits (docs/crawling.md, "Revisits"): an incremental run checks the archived articles that are due, with
+# conditional requests. Intervals in seconds: doubled after a check finding the article unchanged, halved after
+# one finding it changed; a new article starts at its age, at least REVISIT_INITIAL_INTERVAL.
+REVISIT_INITIAL_INTERVAL = 86400  # 1 day
+REVISIT_MIN_INTERVAL = 3600  # 1 hour
+REVISIT_MAX_INTERVAL = 90 * 86400  # 90 days
+# Checks per run, the longest overdue first: a share of the live archived articles (a whole number >= 1: a count).
+REVISIT_MAX_PER_RUN = 0.02
 # Health checks of each run (exit code 4 "degraded" when one fails).
 COVERAGE_DROP_THRESHOLD = 0.3  # a field's coverage falling by more than this vs. recent runs
 COVERAGE_MIN_ARTICLES = 10  # runs extracting fewer articles are not compared

@@ -11,7 +11,8 @@ whole, never answered "not modified".
 
 This module is the only writer of ``pages``: :class:`CrawlState` for a run's
 marks, :func:`mark_stored` for the archive's own writes of articles
-(:meth:`archiver.archive.storage.Archive.save`).
+(:meth:`archiver.archive.storage.Archive.save`), and its revisit schedule
+(:mod:`archiver.archive.revisits`: :func:`make_due`, :func:`due_articles`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..clock import utc_now
 from .captures import restore_pointers
+from .revisits import RevisitPolicy, count_due, due_articles, make_due, schedule_checked, schedule_unscheduled
+
+__all__ = ["CrawlState", "RevisitPolicy", "due_articles", "make_due", "mark_for_refetch", "mark_stored"]
 
 FLUSH_EVERY = 200  # state changes per transaction
 
@@ -52,6 +56,8 @@ class CrawlState:
         self.pending: list[tuple] = []
         self.redirects: dict[str, str] = {}  # redirect source -> where it ended, not fetched again
         self.article_validators: dict[str, tuple] = {}  # article page -> (ETag, Last-Modified), until stored
+        self.revisit_policy = RevisitPolicy()  # the crawl's settings replace it (archiver.crawl.bookkeeping)
+        self.section_titles: dict[str, str] = {}  # section listing -> the title its page shows
 
     # -- what earlier runs left -------------------------------------------
 
@@ -79,9 +85,20 @@ class CrawlState:
             "WHERE url = ? AND listing_title IS NULL", [title, date, listing, url])
 
     def touch(self, url: str) -> None:
-        """An archived article answered "not modified": it is still there."""
-        self.archive.db.execute("UPDATE articles SET last_seen = ?, status = 'live' WHERE url = ?",
-                                [utc_now(), url])
+        """An archived article answered "not modified": it is still there, and its next check further off."""
+        with self.archive.db.atomic():
+            self.archive.db.execute("UPDATE articles SET last_seen = ?, status = 'live' WHERE url = ?",
+                                    [utc_now(), url])
+            schedule_checked(self.archive.db, {url: False}, self.revisit_policy)
+
+    def due_revisits(self, budget: int) -> tuple[list[str], int]:
+        """The archived articles due for a check, the longest overdue first, at most ``budget``; and how many
+        are due in all. Articles archived before revisits existed get their first schedule here."""
+        schedule_unscheduled(self.archive.db, self.revisit_policy)
+        return due_articles(self.archive.db, budget), count_due(self.archive.db)
+
+    def live_articles(self) -> int:
+        return self.archive.db.execute("SELECT count(*) FROM articles WHERE status = 'live'").fetchone()[0]
 
     def fetched_pages(self) -> dict[str, int | None]:
         """Every URL earlier runs met that is not an archived article -> its HTTP status
@@ -161,10 +178,37 @@ class CrawlState:
         too), in one transaction; returns the archive's :class:`~archiver.archive.storage.SaveCounts`."""
         with self.archive.db.atomic():
             self.flush()
+            outcomes = self._content_outcomes(articles)
             counts = self.archive.save(articles, run_id=self.run_id)
             self._store_validators(articles)
             restore_pointers(self.archive.db, articles)
+            schedule_checked(self.archive.db, outcomes, self.revisit_policy)
             return counts
+
+    def _content_outcomes(self, articles: list[dict]) -> dict[str, bool | None]:
+        """For the revisit schedule, before the batch is stored: ``{url: changed}`` for each article already
+        archived under its URL (its content hash compared), ``None`` for a new one."""
+        outcomes = {}
+        for article in articles:
+            row = self.archive.db.execute("SELECT content_hash FROM articles WHERE url = ?",
+                                          [article["url"]]).fetchone()
+            outcomes[article["url"]] = None if row is None else row[0] != article.get("content_hash")
+        return outcomes
+
+    def note_section_title(self, section_url: str, title: str) -> None:
+        """The title a section's listing page shows, for its articles that no menu named (:meth:`name_sections`)."""
+        self.section_titles.setdefault(section_url, title)
+
+    def name_sections(self) -> int:
+        """Articles stored without a section title take the one their section's listing page shows (at the end
+        of a run, when every article is stored). Returns how many."""
+        named = 0
+        with self.archive.db.atomic():
+            for section_url, title in self.section_titles.items():
+                named += self.archive.db.execute(
+                    "UPDATE articles SET section_title = ? WHERE section_url = ? AND coalesce(section_title, '') = ''",
+                    [title, section_url]).rowcount
+        return named
 
     def _store_validators(self, articles: list[dict]) -> None:
         urls = {url for article in articles for url in (article["url"], *(article.get("aliases") or ()))}

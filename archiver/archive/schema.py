@@ -197,7 +197,14 @@ TABLES: tuple[Table, ...] = (
         Column("last_modified", str, "Last-Modified of the last response, for conditional requests"),
         Column("fetched_at", str, "When it was last fetched (UTC)"),
         _run("The last run that touched it"),
-    ), pk="url", indexes=(("state",),)),
+        Column("revisit_interval", int, "An archived article's revisit interval in seconds: doubled when a revisit "
+                                        "finds it unchanged, halved when it changed, within `REVISIT_MIN_INTERVAL` "
+                                        "and `REVISIT_MAX_INTERVAL` (docs/crawling.md, \"Revisits\")",
+               short="Revisit interval (seconds), adapted to how often the article changes"),
+        Column("next_revisit", str, "When an incremental run next checks the archived article (UTC); a sitemap "
+                                    "or feed saying it changed makes it due at once",
+               short="When an incremental run next checks the article (UTC)"),
+    ), pk="url", indexes=(("state",), ("next_revisit",))),
     Table("removals", "Articles the site took down, and how the crawl noticed.", (
         _id(),
         _article(),
