@@ -198,6 +198,20 @@ for the files that crawl wrote.""", """\
                         help="repair torn WARC tails, unindexed records and lost captures first (default: off)")
 
 
+def add_wacz(commands) -> None:
+    parser = add_command(commands, "wacz", "package the WARC files and page list as one WACZ file", """\
+Package the archive's WARC files, an index of them and the list of archived
+pages into one WACZ file (Web Archive Collection Zipped), which ReplayWeb.page
+opens as it is. Needs the wacz package: pip install 'archiver[wacz]'. Exit 0
+when written, 1 if the package failed, 2 when there is no archive or no WARC
+file.""", """\
+  archiver wacz --db data/archive.db -o csto.wacz
+  wacz validate -f csto.wacz""", lazy(".capture.wacz:wacz_command"))
+    parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="the WACZ file (default: the archive's name, .wacz)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+
+
 def add_show(commands) -> None:
     parser = add_command(commands, "show", "print the raw capture (HTTP headers and body) of an article", """\
 Print the raw capture an article was extracted from: its WARC location as
@@ -220,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
     for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show):
         add(commands)
+    add_wacz(commands)
     return parser
 
 

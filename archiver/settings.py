@@ -86,6 +86,14 @@ WARC_FSYNC = True  # records fsync'd before the rows pointing at them commit (on
 MEDIA_ENABLED = True  # article images and linked documents, content-addressed (archiver.capture.media)
 MEDIA_DIR = ""  # default: media/ next to ARCHIVE_DB
 MEDIA_MAXSIZE = 50 * 1024 * 1024  # larger media files are not downloaded
+# What a page needs to render (stylesheets and what they load, scripts, images, srcset, data-src) on the page's own
+# hosts, into the WARC and CDXJ only (archiver.capture.requisites, docs/replay.md). robots.txt is obeyed for them
+# as for pages unless REQUISITES_IGNORE_ROBOTS (archives commonly fetch what renders a page; pages never).
+REQUISITES_ENABLED = True
+REQUISITES_IGNORE_ROBOTS = False
+# Encodings every replay tool decodes (as Heritrix asks): Scrapy's default adds br and zstd, which a plain pywb or
+# warcio cannot decode.
+DEFAULT_REQUEST_HEADERS = {**_scrapy_defaults.DEFAULT_REQUEST_HEADERS, "Accept-Encoding": "gzip, deflate"}
 
 # -- scope (docs/security.md) ----------------------------------------------------
 # Only http and https are ever downloaded: Scrapy's other download handlers are off (a page's
@@ -116,6 +124,8 @@ SPIDER_MIDDLEWARES = {
     # The crawl state of each request and answer, the run's mode, removals (next to the spider: it sees each
     # request as the spider made it).
     "archiver.crawl.bookkeeping.CrawlBookkeeping": 950,
+    # Page requisites, after the bookkeeping (which never sees them) and before RefererMiddleware (700).
+    "archiver.capture.requisites.RequisitesMiddleware": 900,
 }
 # No console servers in a crawl that cron starts: the telnet console and Scrapy's remote
 # control (which runs Python code sent over HTTP) listen on ports and cost start-up time.

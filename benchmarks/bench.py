@@ -103,9 +103,15 @@ def crawl(seeds, db: Path, extra: list[str], one_core: bool = False,
         command += ["-s", setting]
     result = run_measured(command, one_core=one_core, timeline=db.with_suffix(".timeline.json"), replica=replica)
     with sqlite3.connect(db) as conn:
-        run = conn.execute("select requests, articles_new, articles_unchanged from crawl_runs "
+        run = conn.execute("select requests, articles_new, articles_unchanged, id from crawl_runs "
                            "order by id desc limit 1").fetchone()
-        result.update(requests=run[0], articles=conn.execute("select count(*) from articles").fetchone()[0],
+        # Page requisites (archiver.capture.requisites): the run's requests for URLs that are no page of the crawl
+        # state and no robots.txt (media downloads are off here).
+        requisites = conn.execute(
+            "select count(*) from captures where run_id = ? and record_type = 'request' and url not like "
+            "'%/robots.txt' and url not in (select url from pages)", [run[3]]).fetchone()[0]
+        result.update(requests=run[0] - requisites, requisite_requests=requisites,
+                      articles=conn.execute("select count(*) from articles").fetchone()[0],
                       pages=conn.execute("select count(*) from pages where state != 'seen'").fetchone()[0])
     result["db_bytes"] = sum(Path(f"{db}{suffix}").stat().st_size for suffix in ("", "-wal")
                              if Path(f"{db}{suffix}").exists())
@@ -251,7 +257,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
             round(statistics.median(cores_busy_machine), 2) if cores_busy_machine else None,
         "all_cores_speedup_if_every_core_busy_after_framework_start_per_round_median":
             round(statistics.median(busy_bounds), 2) if busy_bounds else None,
-        "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt apart
+        "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt, requisites apart
+        "requisite_requests_per_article": round(one["requisite_requests"] / one["articles"], 3),
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
         "peak_rss_mb_all_cores_main": round(every["peak_rss_main"] / 2**20),

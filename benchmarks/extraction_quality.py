@@ -10,6 +10,8 @@ Each option names a directory already on disk (this script fetches nothing); giv
   body (its ``with``/``without`` snippets), title and date where annotated.
 - ``--htmldate``: htmldate's ``tests`` folder (``eval_default.json`` and ``eval_mediacloud_2020.json``, pages in
   ``cache/``, ``eval/`` and ``test_set/``): dates only.
+- ``--scrapinghub``: scrapinghub's article-extraction-benchmark (``ground-truth.json``, pages in
+  ``html/*.html.gz``): body only (its ``articleBody``). Never used to tune a rule: a set the rules have not seen.
 
 Every page is read as bytes and given, in turn, to:
 
@@ -20,10 +22,11 @@ Every page is read as bytes and given, in turn, to:
 
 Metrics (a page counts for a metric only where its set gives the expected value):
 
-- body F1, Readability set: the texts are cut into words (``\\w+`` runs, case-folded) and into shingles of 4
+- body F1, Readability and scrapinghub sets: the texts are cut into words (``\\w+`` runs, case-folded) and into shingles of 4
   consecutive words, counted as multisets; precision = shared shingles / the output's shingles, recall =
   shared shingles / the expected text's shingles (``expected.html``'s text), F1 their harmonic mean, per page;
-  the set's F1 is the mean over its pages (an empty output scores 0).
+  the set's F1 is the mean over its pages (an empty output scores 0). (scrapinghub's own script sums
+  normalised counts over pages and keeps case: its figures are close to these, not equal.)
 - body F1, trafilatura set: its annotations are snippets that must (``with``) or must not (``without``) appear
   in the text; whitespace is collapsed in both. Over the whole set, true positives are ``with`` snippets
   found, false negatives ``with`` snippets missing, false positives ``without`` snippets found; precision,
@@ -42,6 +45,7 @@ failures. ``--limit N`` scores the first N pages of each set; ``--no-baseline`` 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import statistics
@@ -112,7 +116,22 @@ def htmldate_pages(folder: Path) -> list[Page]:
     return pages
 
 
-SETS = {"readability": readability_pages, "trafilatura": trafilatura_pages, "htmldate": htmldate_pages}
+def scrapinghub_pages(folder: Path) -> list[Page]:
+    pages = []
+    for name, entry in sorted((_json(folder / "ground-truth.json") or {}).items()):
+        path = folder / "html" / f"{name}.html.gz"
+        if path.exists():
+            pages.append(Page(name, entry["url"], path, text=entry.get("articleBody") or ""))
+    return pages
+
+
+SETS = {"readability": readability_pages, "trafilatura": trafilatura_pages, "htmldate": htmldate_pages,
+        "scrapinghub": scrapinghub_pages}
+
+
+def read_page(path: Path) -> bytes:
+    body = path.read_bytes()
+    return gzip.decompress(body) if path.suffix == ".gz" else body
 
 
 def _json(path: Path):
@@ -272,9 +291,9 @@ def score_set(pages: list[Page], extractors: tuple[str, ...], details: list | No
     scores = {name: Score() for name in extractors}
     if pages:
         for name in extractors:  # lazy imports and first-call set-up are not timed
-            RUNNERS[name](pages[0].path.read_bytes(), pages[0].url)
+            RUNNERS[name](read_page(pages[0].path), pages[0].url)
     for page in pages:
-        body = page.path.read_bytes()
+        body = read_page(page.path)
         record = {"page": page.name, "url": page.url, "expected": {"title": page.title, "date": page.date}}
         for name in extractors:
             try:
@@ -318,7 +337,7 @@ def main() -> int:
     arguments = parser.parse_args()
     chosen = {name: getattr(arguments, name) for name in SETS if getattr(arguments, name)}
     if not chosen:
-        parser.error("name at least one set's folder (--readability, --trafilatura, --htmldate)")
+        parser.error("name at least one set's folder (--readability, --trafilatura, --htmldate, --scrapinghub)")
     extractors = EXTRACTORS[:1] if arguments.no_baseline else EXTRACTORS
     import trafilatura
 

@@ -30,6 +30,25 @@ def revisit_original(db, payload_digest: str) -> dict | None:
     return {"url": found[0], "warc_date": found[1], "record_id": found[2]} if found else None
 
 
+def earlier_capture(db, url: str) -> dict | None:
+    """The last 200 capture of ``url``, followed to the response that holds its payload (a revisit's original):
+    what the revisit record of a 304 refers to (URL, WARC date, record id, payload digest)."""
+    found = db.execute(
+        "SELECT record_type, url, warc_date, record_id, payload_digest, refers_to FROM captures WHERE url = ? "
+        "AND status = 200 AND record_type IN ('response', 'revisit') ORDER BY id DESC LIMIT 1", [url]).fetchone()
+    if found is None:
+        return None
+    if found[0] == "revisit":
+        found = db.execute(
+            "SELECT record_type, url, warc_date, record_id, payload_digest FROM captures WHERE record_type = "
+            "'response' AND (record_id = ? OR payload_digest = ?) ORDER BY record_id = ? DESC, id LIMIT 1",
+            [found[5], found[4], found[5]]).fetchone()
+        if found is None:
+            return None
+    return {"url": found[1], "warc_date": found[2], "record_id": found[3], "payload_digest": found[4],
+            "record_type": "response"}
+
+
 def count_run_captures(db, run_id: int | None) -> int:
     """The number of records a crawl run wrote."""
     return db.execute("SELECT count(*) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]
@@ -106,6 +125,13 @@ def _orphaned_revisits(db, record_ids: list[str]) -> list[dict]:
 def captures_in_file_order(conn) -> list:
     """Every row, by WARC file and offset: the order of the records in the files."""
     return conn.execute("SELECT * FROM captures ORDER BY warc_file, offset").fetchall()
+
+
+def archived_pages(conn) -> list:
+    """(URL, title, WARC date) of every article with a capture, by capture date: a WACZ's page list."""
+    return conn.execute(
+        "SELECT a.url, a.title, c.warc_date FROM articles a JOIN captures c ON c.warc_file = a.warc_file "
+        "AND c.offset = a.warc_offset ORDER BY c.warc_date, a.id").fetchall()
 
 
 def captured_responses(conn) -> set[tuple[str, int]]:

@@ -68,6 +68,9 @@ class ReadOnlyArchive:
     def captures_in_file_order(self) -> list:
         return captures.captures_in_file_order(self.conn)
 
+    def archived_pages(self) -> list:
+        return captures.archived_pages(self.conn)
+
     def captured_responses(self) -> set[tuple[str, int]]:
         return captures.captured_responses(self.conn)
 

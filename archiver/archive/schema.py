@@ -149,8 +149,10 @@ TABLES: tuple[Table, ...] = (
         Column("finished", str, "End (UTC)"),
         Column("status", str, "`running`, `finished`, `interrupted` (stopped by a signal, or found dead by the "
                               "next run) or `failed`"),
-        Column("mode", str, "`first` (empty archive), `incremental`, `complete` (after an interrupted run) or "
-                            "`full` (`-a full=1`)"),
+        Column("mode", str, "`first` (empty archive), `incremental`, `complete` (after an interrupted run), "
+                            "`full` (`-a full=1`) or `rebuild` (`archiver rebuild`: the archive re-derived from its "
+                            "WARC files; `responses_*` count the response records read, `items_dropped` the "
+                            "records skipped)"),
         Column("seeds", str, "The seed URLs (JSON list)"),
         Column("pid", int, "Process id of the crawl"),
         Column("requests", int, "Requests made"),
@@ -186,6 +188,9 @@ TABLES: tuple[Table, ...] = (
         Column("superseded_by_run", int, "The run that replaced it"),
         Column("warc_file", str, "Provenance: the WARC file of the response it came from (when WARC capture is on)"),
         Column("warc_offset", int, "Offset of that response record"),
+        Column("reason", str, "Why it was replaced: `re-extracted` when `archiver rebuild` read the same capture "
+                              "anew (a better extraction); NULL when a crawl found new content (an edit)",
+               short="re-extracted (archiver rebuild), or NULL for an edit"),
     ), foreign_keys=_BY_ARTICLE_AND_RUN, indexes=(("article_id",),)),
     Table("pages", "The crawl state of every URL: what it is, when it was fetched, its validators.", (
         Column("url", str, "Canonical URL"),

@@ -209,6 +209,10 @@ class Archive:
         """The first archived response with this payload (URL, WARC date, record id), or None."""
         return captures.revisit_original(self.db, payload_digest)
 
+    def earlier_capture(self, url: str) -> dict | None:
+        """The last 200 capture of ``url`` (its payload's response record), or None: what a 304 refers to."""
+        return captures.earlier_capture(self.db, url)
+
     def count_captures(self, run_id: int | None) -> int:
         """The number of WARC records a crawl run wrote."""
         return captures.count_run_captures(self.db, run_id)

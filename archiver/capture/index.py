@@ -18,6 +18,9 @@ from typing import Callable
 CAPTURE_FLUSH_EVERY = 200  # captures rows and CDXJ lines written per batch
 
 
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
 def cdx_timestamp(date: str) -> str:
     return "".join(c for c in date if c.isdigit())[:14]
 
@@ -35,12 +38,15 @@ class CaptureIndex:
         self.before_write = before_write
         self.pending: list[dict] = []
         self.pending_digests: dict[str, dict] = {}
+        self.pending_ok: dict[str, dict] = {}  # URL -> this batch's last 200 capture of it
 
     def add(self, row: dict) -> None:
         row["run_id"] = self.run_id
         self.pending.append(row)
         if row["record_type"] == "response" and row.get("payload_digest"):
             self.pending_digests.setdefault(row["payload_digest"], row)
+        if row["record_type"] in ("response", "revisit") and row.get("status") == 200:
+            self.pending_ok[row["url"]] = row
         if len(self.pending) >= CAPTURE_FLUSH_EVERY:
             self.flush()
 
@@ -51,6 +57,16 @@ class CaptureIndex:
             return row
         return self.archive.revisit_original(payload_digest)
 
+    def earlier_capture(self, url: str) -> dict | None:
+        """The last 200 capture of ``url`` (this run's, else the archive's), followed to the response record that
+        holds its payload: what a 304's revisit record refers to. None when there is none."""
+        row = self.pending_ok.get(url)
+        if row is not None and row["record_type"] == "response":
+            return row
+        if row is not None:
+            return self.original(row["payload_digest"]) if row.get("payload_digest") else None
+        return self.archive.earlier_capture(url)
+
     def flush(self) -> None:
         """The pending rows, once the bytes they point at are on disk; then their CDXJ lines."""
         if not self.pending:
@@ -60,6 +76,7 @@ class CaptureIndex:
         append_cdxj(self.cdxj_path, self.pending)
         self.pending = []
         self.pending_digests = {}
+        self.pending_ok = {}
 
 
 def capture_row(record, warc_file: str, offset: int, length: int) -> dict:
@@ -70,6 +87,8 @@ def capture_row(record, warc_file: str, offset: int, length: int) -> dict:
     if http is not None and record.rec_type in ("response", "revisit"):
         code = http.get_statuscode()
         status = int(code) if code and code.isdigit() else None
+    elif headers.get_header("WARC-Profile") == NOT_MODIFIED_PROFILE:
+        status = 304  # the 304's headers are in the metadata record beside it (archiver.capture.warc)
     return {
         "url": headers.get_header("WARC-Target-URI") or headers.get_header("WARC-Filename"),
         "warc_date": headers.get_header("WARC-Date"),
@@ -106,7 +125,10 @@ def cdxj_line(row: dict) -> str:
 
 
 def indexed(row) -> bool:
-    """Whether a record has a CDXJ line: responses and revisits do."""
+    """Whether a record has a CDXJ line: responses and revisits do, but a 304 stored as a plain response (one
+    with no earlier capture to refer to): replay would show its empty body as the page."""
+    if row["record_type"] == "response" and row["status"] == 304:
+        return False
     return row["record_type"] in ("response", "revisit")
 
 

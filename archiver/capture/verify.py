@@ -16,10 +16,8 @@ marked to be fetched again), with one line per repair, then verifies. It takes t
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
-import json
 import sys
 import zlib
 from collections import defaultdict
@@ -28,7 +26,9 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from ..archive.readonly import ReadOnlyArchive
+from .index import capture_row, indexed
 from .repair import read_member
+from .verify_index import RecordProblem, index_problems, parse_line, read_record
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_LOCKED = 0, 1, 75
 
@@ -102,8 +102,11 @@ class Verifier:
         self.counts["WARC records"] += 1
         where = f"{path.name}@{row['offset']} {row['record_type']} {row['url']}"
         try:
-            record, payload = read_member(path, row["offset"], row["length"])
-        except (OSError, ValueError, EOFError, zlib.error, gzip.BadGzipFile, Exception) as error:
+            record, payload = read_record(path, row["offset"], row["length"])
+        except RecordProblem as problem:
+            self.problem(f"CORRUPT {where}: {problem}")
+            return
+        except OSError as error:
             self.problem(f"CORRUPT {where}: unreadable ({type(error).__name__}: {error})")
             return
         headers = record.rec_headers
@@ -117,6 +120,10 @@ class Verifier:
                          f"{headers.get_header('WARC-Record-ID')}, captures says {row['record_id']}")
         if (row["payload_digest"] or None) != (headers.get_header("WARC-Payload-Digest") or None):
             self.problem(f"MISMATCH {where}: payload digest differs from the captures row")
+        found = capture_row(record, row["warc_file"], row["offset"], row["length"])
+        for column in ("url", "warc_date", "status"):
+            if found[column] != row[column]:
+                self.problem(f"MISMATCH {where}: captures says {column} {row[column]}, the record {found[column]}")
         if record.rec_type == "response" and row["payload_digest"]:
             # warcio checks the payload digest only when it can; check it here in every case.
             from .warc import sha1_digest
@@ -138,19 +145,20 @@ class Verifier:
             self.problem(f"UNLISTED {path.name}@{start}..{end}: {kind} {url or ''} has no captures row".rstrip())
 
     def check_cdxj(self, rows) -> None:
+        """Every CDXJ line against its record and the index's order (:mod:`archiver.capture.verify_index`), and
+        the lines against the rows: one per response and revisit, none for anything else."""
         index = self.warc_dir / "index.cdxj"
         listed = set()
         if index.exists():
+            for text in index_problems(index, self.warc_dir):
+                self.problem(text)
             for line in index.read_text(encoding="utf-8").splitlines():
-                if not line.strip():
-                    continue
                 try:
-                    fields = json.loads(line.split(" ", 2)[2])
+                    fields = parse_line(line)[2]
                     listed.add((fields["filename"], int(fields["offset"])))
-                except (IndexError, KeyError, ValueError):
-                    self.problem(f"CDXJ unreadable line: {line[:120]}")
-        expected = {(row["warc_file"], row["offset"]): row for row in rows
-                    if row["record_type"] in ("response", "revisit")}
+                except (KeyError, ValueError, TypeError):
+                    pass  # named above
+        expected = {(row["warc_file"], row["offset"]): row for row in rows if indexed(row)}
         self.counts["CDXJ lines"] += len(listed)
         for key in sorted(set(expected) - listed):
             self.problem(f"NOT IN CDXJ {key[0]}@{key[1]}: {expected[key]['url']}")

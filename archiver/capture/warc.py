@@ -45,7 +45,7 @@ from warcio.warcwriter import WARCWriter
 
 from .. import PROJECT_URL, __version__
 from ..crawl.runs import ArchiveRun, is_write_error
-from .index import CaptureIndex, capture_row, sort_cdxj
+from .index import NOT_MODIFIED_PROFILE, CaptureIndex, capture_row, sort_cdxj
 from .repair import repair_after_dead_runs
 
 logger = logging.getLogger(__name__)
@@ -377,9 +377,14 @@ class WarcCaptureMiddleware:
         ip = getattr(response, "ip_address", None)
         if ip is not None:
             warc_headers["WARC-IP-Address"] = str(ip)
-        original = self.index.original(payload_digest) if body else None
         builder = self.files.builder
-        if original is not None:
+        earlier = self.index.earlier_capture(response.url) if response.status == 304 else None
+        original = self.index.original(payload_digest) if body and earlier is None else None
+        extra = None
+        if earlier is not None:
+            record, extra = self.not_modified_records(response.url, earlier, http, warc_headers)
+            self.stats.inc_value("archiver/warc/not_modified")
+        elif original is not None:
             record = builder.create_revisit_record(
                 response.url, payload_digest, original["url"], original["warc_date"], http_headers=http,
                 warc_headers_dict={**warc_headers,
@@ -396,12 +401,33 @@ class WarcCaptureMiddleware:
             response.url, "request", payload=BytesIO(request_body), length=len(request_body),
             http_headers=http_request_headers(request),
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
-        stored = len(body) if original is None and already_compressed(http) else 0
+        stored = len(body) if original is None and earlier is None and already_compressed(http) else 0
         where = self.files.write(record, self._indexed, stored_payload=stored)
         self.files.write(request_record, self._indexed)
-        self.stats.inc_value("archiver/warc/records", 2)
+        if extra is not None:
+            self.files.write(extra, self._indexed)
+        self.stats.inc_value("archiver/warc/records", 3 if extra is not None else 2)
         self.stats.set_value("archiver/warc/bytes", self.files.bytes_written)
         return where[0], where[1]
+
+    def not_modified_records(self, url: str, earlier: dict, http: StatusAndHeaders, warc_headers: dict):
+        """A 304: a ``revisit`` record with the server-not-modified profile (WARC 1.1 6.7.3) referring to the
+        earlier 200 capture (its URI, date, record id and payload digest), and a ``metadata`` record beside it
+        holding the 304's headers. The revisit has no HTTP block of its own, so that replay (pywb) serves the
+        earlier capture's headers and payload at this date rather than an empty 304."""
+        builder = self.files.builder
+        revisit = builder.create_revisit_record(
+            url, earlier["payload_digest"], earlier["url"], earlier["warc_date"],
+            warc_headers_dict={**warc_headers, **({"WARC-Refers-To": earlier["record_id"]}
+                                                  if earlier.get("record_id") else {})})
+        revisit.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        revisit_id = revisit.rec_headers.get_header("WARC-Record-ID")
+        headers = http.to_bytes()
+        metadata = builder.create_warc_record(
+            url, "metadata", payload=BytesIO(headers), length=len(headers),
+            warc_headers_dict={"WARC-Date": warc_headers["WARC-Date"], "WARC-Concurrent-To": revisit_id,
+                               "Content-Type": "application/http; msgtype=response"})
+        return revisit, metadata
 
     def _indexed(self, record, warc_file, offset, length) -> None:
         self.index.add(capture_row(record, warc_file, offset, length))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields, is_dataclass
-from functools import lru_cache
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from ..archive.storage import SaveCounts
+from .item_rows import item_row, missing_field
 from .runs import ArchiveRun, is_write_error
 
 logger = logging.getLogger(__name__)
@@ -27,28 +26,14 @@ class ValidationPipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        for required in ("url", "title", "text"):
-            if not adapter.get(required):
-                self.stats.inc_value(f"archive/dropped/no_{required}")
-                raise DropItem(f"no {required}: {adapter.get('url')}")
+        required = missing_field(adapter)
+        if required is not None:
+            self.stats.inc_value(f"archive/dropped/no_{required}")
+            raise DropItem(f"no {required}: {adapter.get('url')}")
         if not adapter.get("published"):
             self.stats.inc_value("archive/date_missing")
             logger.warning("No date found, kept and flagged (date_missing=1): %s", adapter["url"])
         return item
-
-
-def item_row(item) -> dict:
-    """An item as a row: a shallow copy of a dataclass item (its values are already plain
-    data: ItemAdapter's recursive ``asdict`` cost more than the archive's writes), else
-    ItemAdapter's dict for any other kind of item."""
-    if is_dataclass(item) and not isinstance(item, type):
-        return {name: getattr(item, name) for name in _field_names(type(item))}
-    return ItemAdapter(item).asdict()
-
-
-@lru_cache(maxsize=None)
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(kind))
 
 
 class ArchivePipeline:

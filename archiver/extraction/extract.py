@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -25,6 +26,7 @@ from . import charsets, headlines, htmltree, hyperlinks, layout, published
 from .article import Article
 from .charsets import read_body
 from .classify import MIN_ARTICLE_CHARS, classify
+from .hidden import hidden_set_aside
 from .images import CAPTION_SELECTORS, collect_images
 from .normalize import canonical_url, clean_line, clean_text, find_dates, paragraphs, parse_date
 from ..profiles import GENERIC, SiteProfile, fold_text, profile_for_url
@@ -256,9 +258,11 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
             article.title = headlines.best_title(tree, url, htmltree.title(tree))
             article.text = rest
             return
-    document = _trafilatura().bare_extraction(_for_trafilatura(pruned), url=url, with_metadata=True,
-                                           include_comments=False, include_tables=True,
-                                           favor_recall=profile is not GENERIC)
+    # Without a profile, what the page hides from its readers is set aside while trafilatura reads it.
+    with hidden_set_aside(pruned) if profile is GENERIC else nullcontext(pruned) as shown:
+        document = _trafilatura().bare_extraction(_for_trafilatura(shown), url=url, with_metadata=True,
+                                                  include_comments=False, include_tables=True,
+                                                  favor_recall=profile is not GENERIC)
     meta = _document_dict(document)
     # The page's own metadata title decides between headings; trafilatura's may be one of those headings.
     article.title = headlines.best_title(tree, url, htmltree.meta(tree, "og:title") or htmltree.title(tree)

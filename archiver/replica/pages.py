@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 from urllib.parse import quote
 
-from . import texts
+from . import requisites, texts
 from .content import PER_PAGE, VISIBLE_SECTIONS
 from .markup import Ctx, esc, filled_to_size, segments, upload_src
 from .model import NEWEST_DATE, Article, format_date
@@ -32,6 +32,7 @@ def page(ctx: Ctx, title: str, main: str, sidebar: str = "", head: str = "", cha
 {head}
 <link href="/bitrix/cache/css/s1/csto/template_styles.css?1698765432" type="text/css" rel="stylesheet">
 <script type="text/javascript" src="/bitrix/js/main/core/core.min.js?1698765432"></script>
+{requisites.head()}
 </head>
 <body>
 <div id="panel"></div>
@@ -39,8 +40,8 @@ def page(ctx: Ctx, title: str, main: str, sidebar: str = "", head: str = "", cha
  <div class="header__top">
   <a class="header__logo" href="/"><img src="/local/templates/csto/images/logo.png" alt="{ui["site"]}" width="90" height="90"></a>
   <div class="header__name">{esc(ui["org"])}</div>
-  <div class="lang-switch"><a href="{ctx.base_urls["en"]}{switch_path}"{' class="active"' * (ctx.lang == "en")}>EN</a>
-   <a href="{ctx.base_urls["ru"]}{switch_path}"{' class="active"' * (ctx.lang == "ru")}>RU</a></div>
+  <div class="lang-switch"><a href="{ctx.base_urls["en"]}{switch_path}"{' class="active"' * (ctx.lang == "en")}>{requisites.flag("en")}EN</a>
+   <a href="{ctx.base_urls["ru"]}{switch_path}"{' class="active"' * (ctx.lang == "ru")}>{requisites.flag("ru")}RU</a></div>
   <form class="header__search" action="/search/" method="get"><input type="text" name="q" placeholder="{ui["search"]}"><button type="submit">{ui["search"]}</button></form>
  </div>
  <nav class="top-menu"><ul>{menu}</ul></nav>
@@ -60,6 +61,7 @@ def page(ctx: Ctx, title: str, main: str, sidebar: str = "", head: str = "", cha
  <div class="footer__copy">{esc(ui["copyright"])}</div>
  <div class="footer__rights">{esc(ui["rights"])}</div>
  <div class="footer__updated">{esc(ui["updated"])}</div>
+ {requisites.footer(ctx.base_urls[ctx.lang] + ctx.path)}
  <script>(function(m,e,t,r,i,k,a){{m[i]=m[i]||function(){{(m[i].a=m[i].a||[]).push(arguments)}};}})(window,document,"script","","ym");</script>
  <noscript><div><img src="https://mc.yandex.ru/watch/12345678" style="position:absolute; left:-9999px;" alt=""></div></noscript>
 </footer>
@@ -84,7 +86,7 @@ def sidebar(ctx: Ctx, art: Article | None) -> str:
     for other in ctx.site.sidebar(art, ctx.lang):
         items.append(f"""  <div class="sidebar-news__item">
    <div class="sidebar-news__date">{date_line(other)}</div>
-   <a href="{other.path}"><img class="sidebar-news__thumb" src="{other.preview_image}" alt=""></a>
+   <a href="{other.path}"><img class="sidebar-news__thumb" src="{other.preview_image}" srcset="{requisites.thumbnail_srcset(other.preview_image)}" alt=""></a>
    <p class="sidebar-news__text"><a href="{other.path}">{esc(ctx.site.teaser(other))}</a></p>
   </div>""")
     return (f'<div class="sidebar">\n <div class="sidebar__title">{ctx.ui["other_news"]}</div>\n'

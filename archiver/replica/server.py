@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from . import binary, markup, pages, pages_variant, texts
+from . import requisites  # the template's stylesheets, scripts and images
 from .content import TRAP_BY_PATH, TRAPS, ReplicaSite
 from .model import NEWEST_DATE
 
@@ -354,6 +355,10 @@ class Handler(BaseHTTPRequestHandler):
         return Response(200, render.closed_page(ctx, title))  # "closed": only robots.txt keeps crawlers out
 
     def _asset(self, path: str) -> Response:
+        template_file = requisites.serve(path)
+        if template_file:
+            status, body, ctype = template_file
+            return Response(status, body, ctype, compressible=ctype.startswith(("text/", "application/javascript")))
         name = path.lower()
         if name.endswith(".pdf"):
             return Response(200, binary.pdf(), "application/pdf", compressible=False)

@@ -1,0 +1,118 @@
+"""The rebuild's first pass over the WARC files: what they hold, before any page is extracted.
+
+A crawl downloads an article's images and documents after the article, and follows redirects before the page
+they lead to: so the media captures (their SHA-256, size and type) and the redirects are read first, in one
+streamed pass that also checks every record reads (a damaged file stops the rebuild before it writes a row).
+What is kept is a few hundred bytes per record, never a payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+from .records import MAX_REDIRECTS, Capture, Originals, payload_at, read_records
+
+
+@dataclass(frozen=True)
+class MediaCapture:
+    """A file a crawl downloaded (an answer 200 that is no HTML page), as the crawl's media rows describe it."""
+
+    sha256: str
+    size: int
+    content_type: str | None
+    date: str
+    path: Path
+    offset: int
+
+
+@dataclass
+class Inventory:
+    pages: int = 0  # HTML pages to extract
+    counts: Counter = field(default_factory=Counter)  # response records by what they are (see kind())
+    statuses: Counter = field(default_factory=Counter)  # response records by status class: 2xx, 3xx...
+    redirects: dict[str, str] = field(default_factory=dict)  # URL -> where its 3xx answer led (absolute)
+    media: dict[str, MediaCapture] = field(default_factory=dict)  # URL -> its first download
+    originals: Originals = field(default_factory=Originals)
+    referers: dict[str, str] = field(default_factory=dict)  # response record id -> its request's Referer
+
+    def final_url(self, url: str) -> str:
+        """Where a URL's redirects end (itself when it was not redirected)."""
+        for _ in range(MAX_REDIRECTS):
+            if url not in self.redirects:
+                break
+            url = self.redirects[url]
+        return url
+
+    def media_for(self, url: str) -> MediaCapture | None:
+        """The download of a media URL (through its redirects, as a crawl's download follows them), or None."""
+        return self.media.get(url) or self.media.get(self.final_url(url))
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        """Response records that are no page to extract, by kind."""
+        return {kind: count for kind, count in sorted(self.counts.items()) if kind != "page" and count}
+
+
+def kind(capture: Capture) -> str:
+    """``page`` (an HTML page to extract), ``media`` (any other 2xx), ``redirect``, ``not_modified``,
+    ``http_error`` (4xx, 5xx) or ``no_status``."""
+    if capture.is_html_page:
+        return "page"
+    if 200 <= capture.status < 300:
+        return "media"
+    if capture.status == 304:
+        return "not_modified"
+    if 300 <= capture.status < 400:
+        return "redirect"
+    return "http_error" if capture.status >= 400 else "no_status"
+
+
+def take_inventory(paths: list[Path], progress: Callable[[int], None] = lambda records: None) -> Inventory:
+    """Read every record of ``paths`` once (raises :class:`archiver.rebuild.records.BadInput`)."""
+    inventory = Inventory()
+    media_by_record: dict[tuple[Path, int], tuple[str, int]] = {}
+    read = 0
+    for path in paths:
+        for capture in read_records(path):
+            read += 1
+            progress(read)
+            if capture.record_type == "request":
+                if capture.referer and capture.concurrent_to:
+                    inventory.referers[capture.concurrent_to] = capture.referer
+                continue
+            what = kind(capture)
+            if capture.record_type == "revisit" and inventory.originals.of(capture) is None:
+                what = "revisit_without_original"
+            inventory.counts[what] += 1
+            inventory.statuses[f"{capture.status // 100}xx"] += 1
+            if capture.record_type == "response":
+                inventory.originals.note(capture)
+            if what == "page":
+                inventory.pages += 1
+            elif what == "redirect" and capture.location:
+                inventory.redirects.setdefault(capture.url, urljoin(capture.url, capture.location))
+            elif what == "media" and capture.status == 200:  # the crawl stores a medium only when answered 200
+                _note_media(inventory, capture, media_by_record)
+    return inventory
+
+
+def _note_media(inventory: Inventory, capture: Capture, media_by_record: dict) -> None:
+    if capture.url in inventory.media:
+        return
+    where = (capture.path, capture.offset)
+    if capture.record_type == "response":
+        body = capture.own_payload()
+        digest = media_by_record[where] = (hashlib.sha256(body).hexdigest(), len(body))
+    else:  # the payload is the original's, and read from there
+        where = inventory.originals.of(capture)
+        digest = media_by_record.get(where)
+        if digest is None:
+            body = payload_at(*where)
+            digest = (hashlib.sha256(body).hexdigest(), len(body))
+    inventory.media[capture.url] = MediaCapture(digest[0], digest[1], capture.content_type or None,
+                                                capture.date, *where)

@@ -1,0 +1,195 @@
+"""Reading WARC files record by record, streamed: any WARC/1.0 or 1.1 file, gzip per record or not.
+
+:func:`read_records` yields each HTTP response and revisit record's headers (:class:`Capture`), in file order,
+with the means to read its payload then and there (``Capture.payload``, decoded from its Content-Encoding as a
+crawl's response body is). A revisit's payload is its original's (:class:`Originals` finds it, by
+``WARC-Refers-To``, by target URI and date, or by payload digest) and is read again from that record. Nothing
+but the record at hand is held: memory does not grow with a file's size.
+
+Input that cannot be read raises :class:`BadInput` with one line: a path that does not exist, a file that is
+not a WARC, a record that is damaged.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.gzip")
+# Past this many redirects a chain is a loop (Scrapy's REDIRECT_MAX_TIMES is 20).
+MAX_REDIRECTS = 20
+
+
+class BadInput(Exception):
+    """Input the rebuild cannot read: ``str(error)`` is the one line to print, ``exit_code`` the exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+NO_INPUT, DAMAGED = 66, 65  # sysexits: EX_NOINPUT (missing, not a WARC), EX_DATAERR (a damaged record)
+
+
+def warc_paths(inputs: list[str | Path]) -> list[Path]:
+    """The WARC files to read, in capture order: each file as given, each directory's WARC files by name
+    (a crawl's file names start with their time)."""
+    paths: list[Path] = []
+    for given in map(Path, inputs):
+        if given.is_dir():
+            found = sorted(path for path in given.iterdir() if path.name.lower().endswith(WARC_SUFFIXES))
+            if not found:
+                raise BadInput(f"no WARC files (*.warc, *.warc.gz) in {given}", NO_INPUT)
+            paths += found
+        elif given.is_file():
+            paths.append(given)
+        else:
+            raise BadInput(f"no such file or directory: {given}", NO_INPUT)
+    return paths
+
+
+@dataclass
+class Capture:
+    """One HTTP response or revisit record: where it is, and its WARC and HTTP headers."""
+
+    path: Path
+    offset: int
+    record_type: str  # response or revisit
+    url: str
+    date: str
+    status: int
+    content_type: str
+    location: str
+    record_id: str
+    payload_digest: str
+    refers_to: tuple[str, str, str]  # a revisit's WARC-Refers-To, -Target-URI, -Date
+    record: object = None  # the warcio record, while the iterator is on it
+    referer: str = ""  # a request record's Referer: the page whose link was followed
+    concurrent_to: str = ""  # a request record's WARC-Concurrent-To: its response's record id
+
+    @property
+    def warc_file(self) -> str:
+        return self.path.name
+
+    @property
+    def is_html_page(self) -> bool:
+        """An answer the crawl reads as a page: 2xx, HTML by its Content-Type (or with none)."""
+        kind = self.content_type.lower()
+        return 200 <= self.status < 300 and (not kind or "html" in kind)
+
+    def own_payload(self) -> bytes:
+        """A response record's payload, decoded from its transfer and content encodings (as a crawl reads it)."""
+        try:
+            return self.record.content_stream().read()
+        except (zlib.error, OSError, ValueError):  # a body that does not decode as declared: as it was sent
+            return self.record.raw_stream.read()
+
+
+def read_records(path: Path) -> Iterator[Capture]:
+    """The HTTP response, revisit and request records of one WARC file, in order. Raises :class:`BadInput`."""
+    try:
+        with path.open("rb") as stream:
+            records = ArchiveIterator(stream, no_record_parse=False, arc2warc=True)
+            seen = False
+            for record in records:
+                seen = True
+                capture = _capture(path, records.offset, record)
+                if capture is not None:
+                    yield capture
+            if not seen:
+                raise BadInput(f"not a WARC file (empty): {path}", NO_INPUT)
+    except ArchiveLoadFailed as error:
+        reason = str(error).splitlines()[0] if str(error) else "unreadable"
+        where = getattr(records, "offset", 0) if "records" in locals() else 0
+        if "Unknown archive format" in reason and where == 0:
+            raise BadInput(f"not a WARC file: {path}", NO_INPUT) from None
+        raise BadInput(f"damaged WARC record in {path} near byte {where}: {reason}", DAMAGED) from None
+    except (zlib.error, EOFError, StatusAndHeadersParserException, ValueError) as error:
+        where = getattr(records, "offset", 0) if "records" in locals() else 0
+        raise BadInput(f"damaged WARC record in {path} near byte {where}: {error}", DAMAGED) from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}", NO_INPUT) from None
+
+
+def _capture(path: Path, offset: int, record) -> Capture | None:
+    if record.rec_type not in ("response", "revisit", "request") or record.http_headers is None:
+        return None
+    http, warc = record.http_headers, record.rec_headers
+    if record.rec_type == "request":
+        return Capture(path=path, offset=offset, record_type="request", url=warc.get_header("WARC-Target-URI") or "",
+                       date=warc.get_header("WARC-Date") or "", status=0, content_type="", location="",
+                       record_id=warc.get_header("WARC-Record-ID") or "", payload_digest="", refers_to=("", "", ""),
+                       referer=http.get_header("Referer") or "",
+                       concurrent_to=warc.get_header("WARC-Concurrent-To") or "")
+    try:
+        status = int(http.get_statuscode() or 0)
+    except ValueError:
+        status = 0
+    return Capture(path=path, offset=offset, record_type=record.rec_type, url=warc.get_header("WARC-Target-URI") or "",
+                   date=warc.get_header("WARC-Date") or "", status=status,
+                   content_type=http.get_header("Content-Type") or "", location=http.get_header("Location") or "",
+                   record_id=warc.get_header("WARC-Record-ID") or "",
+                   payload_digest=warc.get_header("WARC-Payload-Digest") or "",
+                   refers_to=(warc.get_header("WARC-Refers-To") or "", warc.get_header("WARC-Refers-To-Target-URI")
+                              or "", warc.get_header("WARC-Refers-To-Date") or ""),
+                   record=record)
+
+
+class Originals:
+    """Where each response record is, to read a revisit's payload from its original."""
+
+    def __init__(self):
+        self.by_id: dict[str, tuple[Path, int]] = {}
+        self.by_target: dict[tuple[str, str], tuple[Path, int]] = {}
+        self.by_digest: dict[str, tuple[Path, int]] = {}
+
+    def note(self, capture: Capture) -> None:
+        """A response record: a revisit may name it."""
+        where = (capture.path, capture.offset)
+        if capture.record_id:
+            self.by_id[capture.record_id] = where
+        self.by_target.setdefault((capture.url, capture.date), where)
+        if capture.payload_digest:
+            self.by_digest.setdefault(capture.payload_digest, where)
+
+    def of(self, revisit: Capture) -> tuple[Path, int] | None:
+        """The response record a revisit stands for, or None when none was read."""
+        record_id, uri, date = revisit.refers_to
+        return (self.by_id.get(record_id) or self.by_target.get((uri, date))
+                or self.by_digest.get(revisit.payload_digest))
+
+    def payload(self, capture: Capture) -> bytes | None:
+        """The decoded payload of a response record, or of the original of a revisit (None if it has none)."""
+        if capture.record_type == "response":
+            return capture.own_payload()
+        where = self.of(capture)
+        return payload_at(*where) if where else None
+
+
+def payload_at(path: Path, offset: int) -> bytes:
+    """The decoded payload of the response record at ``offset`` in ``path``."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        for capture in read_records_from(path, stream):
+            if capture.record_type == "response":
+                return capture.own_payload()
+            break
+    raise BadInput(f"damaged WARC record in {path} at byte {offset}: no response record there", DAMAGED)
+
+
+def read_records_from(path: Path, stream) -> Iterator[Capture]:
+    try:
+        records = ArchiveIterator(stream, arc2warc=True)
+        for record in records:
+            capture = _capture(path, records.offset, record)
+            if capture is not None:
+                yield capture
+    except (ArchiveLoadFailed, zlib.error, EOFError, StatusAndHeadersParserException, ValueError) as error:
+        raise BadInput(f"damaged WARC record in {path}: {str(error).splitlines()[0] if str(error) else error}",
+                       DAMAGED) from None
