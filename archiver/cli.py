@@ -50,14 +50,21 @@ def demo(arguments) -> int:
     from .archive.readonly import NEWEST_ARTICLES_QUERY, ReadOnlyArchive
     from .replica import ReplicaSite, serve_replica
 
+    from . import demo_files
+
     db = Path(arguments.db).resolve()
-    if db.exists() and not arguments.keep:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    port = arguments.port or demo_files.previous_port(db)  # the same URLs as last time: --keep is incremental
+    if not arguments.keep:
+        demo_files.remove(db)
     site = ReplicaSite(articles_per_language=arguments.articles)
-    with serve_replica(site, port=arguments.port) as server:
+    server, fell_back = demo_files.serve(site, port, serve_replica)
+    with server:
+        demo_files.remember_port(db, server.port)
+        if fell_back:
+            print(f"Port {port} is taken: the replica serves on {server.port}, so every URL is new to the archive")
         print(f"Replica serving {', '.join(server.seeds)}")
-        command = crawl_command(server.seeds, db, FAST_LOCAL_SETTINGS + [f"LOG_LEVEL={arguments.log_level}"])
+        settings = FAST_LOCAL_SETTINGS + demo_files.capture_settings(db) + [f"LOG_LEVEL={arguments.log_level}"]
+        command = crawl_command(server.seeds, db, settings)
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "archiver.settings"}
         result = subprocess.run(command, cwd=project_root(), env=env)
         expected = len(site.ground_truth(server.base_urls))
@@ -69,6 +76,8 @@ def demo(arguments) -> int:
     print(f"Crawl exited with {result.returncode}; {stored} articles archived "
           f"(replica has {expected}) in {db}: {dict(by_language)}")
     print(f"Look inside: sqlite3 {db} '{NEWEST_ARTICLES_QUERY}'")
+    folder = demo_files.demo_dir(db)
+    print(f"Check its captures: archiver verify --db {db} --warc-dir {folder / 'warc'} --media-dir {folder / 'media'}")
     return result.returncode
 
 
@@ -99,16 +108,21 @@ def add_demo(commands) -> None:
 Serve the bundled replica of the news site (English and Russian) on loopback
 and crawl it into an archive with "scrapy crawl news": a complete run that
 needs no network. Prints how many articles were archived, and how many the
-replica has.""", """\
+replica has. The demo's WARC and media files and its replica's port are kept
+in a folder beside its archive (data/demo/ for data/demo.db); the replica is
+served on the same port again (another if it is taken), so that a --keep run
+is an incremental crawl of the same URLs.""", """\
   archiver demo
+  archiver demo --keep        # crawl the same replica again: an incremental run
   archiver demo --db /tmp/demo.db --articles 40 --log-level WARNING""", demo)
     parser.add_argument("--db", default="data/demo.db", metavar="PATH",
-                        help="archive to write, deleted first unless --keep (default: %(default)s)")
+                        help="archive to write, deleted first with its captures unless --keep (default: %(default)s)")
     parser.add_argument("--articles", type=int, default=60, metavar="N",
                         help="articles per language in the replica (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=0, help="replica port, 0 for a free one (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="replica port (default: the port of the demo's last run, else a free one)")
     parser.add_argument("--keep", action="store_true",
-                        help="keep an existing demo archive and crawl into it again (default: off)")
+                        help="keep an existing demo archive and crawl into it again, incrementally (default: off)")
     parser.add_argument("--log-level", default="INFO", metavar="LEVEL",
                         help="the crawl's LOG_LEVEL setting (default: %(default)s)")
 

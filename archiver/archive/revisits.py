@@ -19,9 +19,8 @@ from datetime import datetime, timezone
 from ..clock import utc_after, utc_now
 
 HOUR, DAY = 3600, 86400
-# The articles a due check may pick: archived, live, their page stored.
-_DUE = ("FROM pages JOIN articles ON articles.url = pages.url WHERE pages.state = 'stored'"
-        " AND articles.status = 'live' AND pages.next_revisit <= ?")
+# The articles a due check may pick: archived and live (their page "stored", or "fetched" by a later run: a 304).
+_DUE = "FROM pages JOIN articles ON articles.url = pages.url WHERE articles.status = 'live' AND pages.next_revisit <= ?"
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def make_due(db, urls) -> int:
     with db.atomic():
         for url in urls:
             made += db.execute(
-                "UPDATE pages SET next_revisit = ? WHERE state = 'stored' AND (next_revisit IS NULL OR next_revisit"
+                "UPDATE pages SET next_revisit = ? WHERE (next_revisit IS NULL OR next_revisit"
                 " > ?) AND url IN (SELECT url FROM articles WHERE url = ? UNION SELECT articles.url FROM url_aliases"
                 " JOIN articles ON articles.id = url_aliases.article_id WHERE url_aliases.url = ?)",
                 [now, now, url, url]).rowcount
@@ -107,8 +106,7 @@ def schedule_unscheduled(db, policy: RevisitPolicy) -> int:
     """Archived articles without a schedule (archived before revisits existed): a first interval from when
     they were fetched. Returns how many."""
     rows = db.execute("SELECT pages.url, coalesce(articles.fetched_at, pages.fetched_at), articles.published"
-                      " FROM pages JOIN articles ON articles.url = pages.url WHERE pages.state = 'stored'"
-                      " AND pages.next_revisit IS NULL").fetchall()
+                      " FROM pages JOIN articles ON articles.url = pages.url WHERE pages.next_revisit IS NULL").fetchall()
     updates = []
     for url, fetched_at, published in rows:
         interval = policy.first(fetched_at, published)

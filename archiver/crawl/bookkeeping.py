@@ -31,12 +31,15 @@ Its log lines are the spider's (logger ``news``): the crawl's log tells of its p
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from ..archive.revisits import RevisitPolicy
 from ..extraction.normalize import canonical_url
 from ..extraction.pages import listing_root
 from .incremental import Knowledge, run_mode
@@ -89,7 +92,8 @@ class CrawlBookkeeping:
         if self.state is None:
             self.knowledge = Knowledge(known, self.mode)
             return
-        revisits = self._revisits() if self.mode != "first" else []
+        self.state.revisit_policy = revisit_policy(self.crawler.settings)
+        revisits = self._revisits() + self._due_articles() if self.mode != "first" else []
         self.knowledge = Knowledge(known, self.mode, self.state.fetched_pages(), self.state.aliases(), revisits)
 
     def _revisits(self) -> list[str]:
@@ -101,6 +105,20 @@ class CrawlBookkeeping:
                                     len(unfinished), self.run.interrupted_run)
             urls += unfinished
         return urls
+
+    def _due_articles(self) -> list[str]:
+        """Archived articles due for a check (:mod:`archiver.archive.revisits`), the longest overdue first, up to
+        the run's budget; none on a full run, which checks every article anyway."""
+        if self.mode == "full":
+            return []
+        budget = revisit_budget(self.crawler.settings.get("REVISIT_MAX_PER_RUN"), self.state.live_articles())
+        due, waiting = self.state.due_revisits(budget)
+        self.stats.set_value("archiver/revisits/due", waiting)
+        self.stats.set_value("archiver/revisits/requested", len(due))
+        if waiting:
+            self.spider.logger.info("Revisiting %d of the %d archived articles due (at most %d a run)", len(due),
+                                    waiting, budget)
+        return due
 
     # -- requests ------------------------------------------------------------
 
@@ -198,6 +216,8 @@ class CrawlBookkeeping:
             self.stats.inc_value("archiver/pages/other")
             self.spider.logger.info("Not an article (%s): %s", page.article.reason, response.url)
             self.mark(url, response, kind="other")
+        if not page.problem and not page.article.is_article:
+            self._note_section_title(url, page)
 
     def _vanished_answer(self, url: str, response, page) -> None:
         """An archived article gone from its listing answered with a page: still an article, it is only
@@ -219,6 +239,14 @@ class CrawlBookkeeping:
             self.knowledge.note_listing_entry(listing, page.url, url, teaser)
             if self.state is not None and url in self.knowledge.known:
                 self.state.note_listing_entry(url, teaser[0], teaser[1], listing)
+
+    def _note_section_title(self, url: str, page) -> None:
+        """A section's listing (the first page: a few entries may not make it a listing to extraction): its title,
+        for the articles of the section that no menu names (``CrawlState.name_sections``)."""
+        section = self.profile.section_url
+        if self.state is not None and page.article.title and section is not None and \
+                section.search(urlsplit(url).path) and listing_root(url, self.profile) == url:
+            self.state.note_section_title(url, page.article.title)
 
     def record_failure(self, failure):
         """A request that could not be fetched (:data:`fetch_failed`)."""
@@ -289,3 +317,19 @@ class CrawlBookkeeping:
             request.meta["vanished"] = True  # what the page answers decides what is recorded (record_page)
             checks.append(request)
         return checks
+
+
+def revisit_policy(settings) -> RevisitPolicy:
+    """The revisit policy the settings give (``REVISIT_*``)."""
+    return RevisitPolicy(initial=settings.getint("REVISIT_INITIAL_INTERVAL"),
+                         minimum=settings.getint("REVISIT_MIN_INTERVAL"),
+                         maximum=settings.getint("REVISIT_MAX_INTERVAL"))
+
+
+def revisit_budget(setting, live_articles: int) -> int:
+    """Checks a run may make: ``REVISIT_MAX_PER_RUN`` below 1 is a share of the live archived articles (at least
+    one check when any is archived), 1 or more a count."""
+    value = float(setting)
+    if value >= 1:
+        return int(value)
+    return math.ceil(value * live_articles) if value > 0 else 0

@@ -222,6 +222,9 @@ class ArchiveRun:
         aliased = self.state.alias_redirects()
         if aliased:
             logger.info("%d redirect sources recorded as aliases of articles already archived", aliased)
+        named = self.state.name_sections()  # titles from the listings read, for sections no menu names
+        if named:
+            logger.info("%d articles took their section's title from its listing page", named)
 
     def _conclude(self, reason: str) -> dict:
         """The run's status, exit code and summary line; returns its ``crawl_runs`` row."""

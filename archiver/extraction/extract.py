@@ -292,7 +292,8 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
     # ISO 8601, or nothing: a date the parser cannot read is not kept half-read.
     article.published = published.choose(_structured_date(tree),
                                          layout.headline_date(tree, headline, page_layout, profile),
-                                         published.url_date(url), meta.get("date") if profile is GENERIC else None)
+                                         published.url_date(url), meta.get("date") if profile is GENERIC else None,
+                                         published.page_offset(_timestamps(tree)))
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")
 
@@ -344,6 +345,14 @@ def _structured_date(tree) -> str | None:
         if node.get("datePublished"):
             return str(node["datePublished"])
     return None
+
+
+def _timestamps(tree):
+    """The page's timestamps that may state its time zone: ``<time datetime>``, metadata, JSON-LD dates."""
+    yield from (node.get("datetime") for node in tree.iter("time"))
+    yield from (node.get("content") for node in tree.iter("meta"))
+    for node in htmltree.json_ld(tree):
+        yield from (str(node[key]) for key in ("datePublished", "dateModified") if node.get(key))
 
 
 def _real_author(author: str | None, text: str) -> str | None:

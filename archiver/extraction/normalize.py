@@ -108,23 +108,31 @@ def _canonical_url(url: str, rules: int) -> str:
 
 
 class _ParserInfo(dateutil_parser.parserinfo):
-    """dateutil's parser taught Russian month names in every case and form."""
+    """dateutil's parser taught month names of the languages news pages are most often written in: Russian
+    in every case and form; German, French, Spanish, Portuguese, Italian, Dutch and Polish (genitive)."""
 
     MONTHS = [
-        ("Jan", "January", "янв", "январь", "января", "январе"),
-        ("Feb", "February", "фев", "февр", "февраль", "февраля", "феврале"),
-        ("Mar", "March", "мар", "март", "марта", "марте"),
-        ("Apr", "April", "апр", "апрель", "апреля", "апреле"),
-        ("May", "May", "май", "мая", "мае"),
-        ("Jun", "June", "июн", "июнь", "июня", "июне"),
-        ("Jul", "July", "июл", "июль", "июля", "июле"),
-        ("Aug", "August", "авг", "август", "августа", "августе"),
-        ("Sep", "Sept", "September", "сен", "сент", "сентябрь", "сентября", "сентябре"),
-        ("Oct", "October", "окт", "октябрь", "октября", "октябре"),
-        ("Nov", "November", "ноя", "нояб", "ноябрь", "ноября", "ноябре"),
-        ("Dec", "December", "дек", "декабрь", "декабря", "декабре"),
+        ("Jan", "January", "янв", "январь", "января", "январе", "Januar", "Jänner", "janvier", "enero", "janeiro",
+         "gennaio", "januari", "stycznia"),
+        ("Feb", "February", "фев", "февр", "февраль", "февраля", "феврале", "Februar", "février", "febrero",
+         "fevereiro", "febbraio", "februari", "lutego"),
+        ("Mar", "March", "мар", "март", "марта", "марте", "März", "mars", "marzo", "março", "maart", "marca"),
+        ("Apr", "April", "апр", "апрель", "апреля", "апреле", "avril", "abril", "aprile", "kwietnia"),
+        ("May", "May", "май", "мая", "мае", "Mai", "mayo", "maio", "maggio", "mei", "maja"),
+        ("Jun", "June", "июн", "июнь", "июня", "июне", "Juni", "juin", "junio", "junho", "giugno", "czerwca"),
+        ("Jul", "July", "июл", "июль", "июля", "июле", "Juli", "juillet", "julio", "julho", "luglio", "lipca"),
+        ("Aug", "August", "авг", "август", "августа", "августе", "août", "agosto", "augustus", "sierpnia"),
+        ("Sep", "Sept", "September", "сен", "сент", "сентябрь", "сентября", "сентябре", "septembre", "septiembre",
+         "setiembre", "setembro", "settembre", "września"),
+        ("Oct", "October", "окт", "октябрь", "октября", "октябре", "Oktober", "octobre", "octubre", "outubro",
+         "ottobre", "października"),
+        ("Nov", "November", "ноя", "нояб", "ноябрь", "ноября", "ноябре", "novembre", "noviembre", "novembro",
+         "listopada"),
+        ("Dec", "December", "дек", "декабрь", "декабря", "декабре", "Dezember", "décembre", "diciembre",
+         "dezembro", "dicembre", "grudnia"),
     ]
-    JUMP = dateutil_parser.parserinfo.JUMP + ["г", "г.", "года", "год"]
+    # "3 de mayo de 2022", "3 mai 2022 à 14h": words between a date's parts
+    JUMP = dateutil_parser.parserinfo.JUMP + ["г", "г.", "года", "год", "de", "del", "à"]
 
 
 _MONTH_WORDS = "|".join(sorted({w for names in _ParserInfo.MONTHS for w in names}, key=len, reverse=True))
@@ -138,7 +146,9 @@ DATE_PATTERN = re.compile(
     r"\d{4}-\d{2}-\d{2}" + _TIME
     + r"|\d{4}/\d{2}/\d{2}" + _TIME
     + r"|\d{1,2}([./-])\d{1,2}\1\d{4}" + _YEAR_WORD_TIME
-    + r"|\d{1,2}" + _ORDINAL + r"\s+(?:" + _MONTH_WORDS + r")\.?,?\s+\d{4}" + _YEAR_WORD_TIME
+    # 3 July 2020, 3. Juli 2020, 3 de julio de 2020
+    + r"|\d{1,2}(?:\.|" + _ORDINAL + r")\s*(?:de\s+)?(?:" + _MONTH_WORDS + r")\.?,?\s+(?:de\s+)?\d{4}"
+    + _YEAR_WORD_TIME
     # A month name starts a word: the guard spares trying every month name at every letter.
     + r"|(?<![^\W\d_])(?:" + _MONTH_WORDS + r")\.?\s+\d{1,2}" + _ORDINAL + r",?\s+\d{4}" + _TIME
     + r")(?![\d])",

@@ -12,6 +12,9 @@ not every URL has a date. So:
   after (the same instant, in the page's own time zone); otherwise the metadata's is kept (a time with its
   own offset is already the page's local time; a shown date further away is another one: an update, a
   related article);
+- else, with no date shown, a time in UTC near midnight is moved to the page's own zone when the page states
+  one: the offset its other timestamps carry (``<time datetime="...-08:00">`` of its other articles, the
+  modification time), so ``06:35Z`` on a page of ``-08:00`` times is the evening before;
 - every date is taken as written, in its own time zone: ``2025-06-23T23:45:00+03:00`` is the 23rd, never
   converted to UTC first.
 """
@@ -19,14 +22,16 @@ not every URL has a date. So:
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections import Counter
+from datetime import date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from .normalize import parse_date
 
-# A year, a month and a day next to each other in a path: /2025/06/23/, /2025-06-23-slug, /20250623/. Not inside
-# a longer number (a 14-digit archive stamp, an id).
-URL_DATE = re.compile(r"(?<![\d])((?:19|20)\d{2})([/_.-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?![\d])")
+# A year, a month and a day next to each other in a path: /2025/06/23/, /2025-06-23-slug, /20250623/, /2025/6/3/
+# (one digit only between separators). Not inside a longer number (a 14-digit archive stamp, an id).
+URL_DATE = re.compile(r"(?<![\d])((?:19|20)\d{2})(?:([/_.-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])"
+                      r"|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))(?![\d])")
 
 
 def url_date(url: str | None) -> str | None:
@@ -40,7 +45,8 @@ def url_date(url: str | None) -> str | None:
     except ValueError:
         return None
     for match in URL_DATE.finditer(path):
-        year, _, month, day = match.groups()
+        year, _, month, day, bare_month, bare_day = match.groups()
+        month, day = month or bare_month, day or bare_day
         try:
             found = date(int(year), int(month), int(day))
         except ValueError:
@@ -51,15 +57,18 @@ def url_date(url: str | None) -> str | None:
 
 
 def choose(structured: str | None, shown: str | None, in_url: str | None,
-           fallback: str | None = None) -> str | None:
+           fallback: str | None = None, page_offset: timedelta | None = None) -> str | None:
     """The publication date (ISO 8601, with its time when one is known) from the page's metadata
     (``structured``), the date shown by the headline (``shown``), the URL's day (``in_url``) and a last resort
-    (``fallback``); each may be ``None`` and may be unparsed text."""
-    in_utc = _utc_or_unzoned(structured)
+    (``fallback``); each may be ``None`` and may be unparsed text. ``page_offset``: the page's own time zone
+    (:func:`page_offset`), if it states one."""
+    in_utc, stated_utc = _utc_or_unzoned(structured), bool(UTC.search((structured or "").strip()))
     structured, shown, fallback = (parse_date(value, dayfirst=True) if value else None
                                    for value in (structured, shown, fallback))
     if structured and shown and in_utc and _same_moment_elsewhere(structured, shown):
         structured = shown  # the same moment, in the page's own time zone
+    elif structured and not shown and stated_utc and page_offset and _near_midnight(structured, page_offset):
+        structured = _moved(structured, page_offset)
     found = structured or shown or fallback
     if in_url:
         # The URL's day decides; the time is kept only when it is of that day.
@@ -72,6 +81,33 @@ UTC = re.compile(r"(?:Z|[+-]00:?00|\b(?:GMT|UTC))\W*$", re.IGNORECASE)
 ZONED = re.compile(r"(?:[+-]\d{2}:?\d{2}|\b[A-Z]{3,4})\W*$")
 # Local time zones are at most this many hours from UTC, in practice (America's west coast, Asia's east).
 MAX_OFFSET_HOURS = 10
+
+
+# An ISO timestamp with an offset other than UTC's: "2023-11-08T23:05:04-08:00".
+OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?([+-])(\d{2}):?(\d{2})$")
+
+
+def page_offset(timestamps) -> timedelta | None:
+    """The time zone a page's timestamps (``<time datetime>``, metadata) are most often written in, when they
+    state one other than UTC's; ``None`` otherwise."""
+    offsets = Counter()
+    for value in timestamps:
+        match = OFFSET.match((value or "").strip())
+        if match:
+            sign, hours, minutes = match.groups()
+            offset = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+            if offset and abs(offset) <= timedelta(hours=MAX_OFFSET_HOURS):
+                offsets[offset] += 1
+    return offsets.most_common(1)[0][0] if offsets else None
+
+
+def _near_midnight(utc: str, offset: timedelta) -> bool:
+    """The UTC timestamp falls on another day in the page's zone."""
+    return len(utc) >= 13 and _moved(utc, offset)[:10] != utc[:10]
+
+
+def _moved(utc: str, offset: timedelta) -> str:
+    return (datetime.fromisoformat(utc) + offset).isoformat()
 
 
 def _utc_or_unzoned(value: str | None) -> bool:

@@ -9,6 +9,9 @@ with ``load_profile("path/to/site.toml")`` or ``-a profile=...``.
 
 Keys (each is described in ``csto.toml``):
 
+- ``hubs``: pages read on every run for their links, never archived, as
+  the root page of every seed host is (a press centre, an announcements
+  page: where sections outside the seeds' listings are linked from).
 - ``media_hosts``: hosts besides the seeds' that the site's images and
   documents are fetched from (a CDN): ``"cdn.example.org"`` or
   ``"host:port"`` (docs/security.md).
@@ -63,6 +66,7 @@ class SiteProfile:
     description: str = ""
     start_urls: tuple[str, ...] = ()
     media_hosts: tuple[str, ...] = ()  # hosts besides the seeds' that media are fetched from
+    hubs: tuple[str, ...] = ()  # pages read for their links on every run, never archived (with the seed hosts' roots)
     languages: dict = field(default_factory=dict)
     allow: tuple[re.Pattern, ...] = ()
     deny: tuple[re.Pattern, ...] = ()
@@ -142,6 +146,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
         description=data.get("description", ""),
         start_urls=tuple(data.get("start_urls", ())),
         media_hosts=tuple(data.get("media_hosts", ())),
+        hubs=tuple(data.get("hubs", ())),
         languages={k.lower(): v for k, v in data.get("languages", {}).items()},
         allow=_compile(urls.get("allow", ())),
         deny=_compile(urls.get("deny", ())),

@@ -24,7 +24,8 @@ def classic_lines(site, art: Article) -> list[str]:
 def crumb_texts(lang: str, section: str | None) -> list[str]:
     """The variant flavour's breadcrumb labels."""
     ui = texts.UI[lang]
-    return [ui["home"], ui["news"]] + ([texts.SECTION_TITLES[section][lang]] if section else [])
+    named = section and section != texts.HOME_ONLY_SECTION  # a section no breadcrumb names (replica/announcements.py)
+    return [ui["home"], ui["news"]] + ([texts.SECTION_TITLES[section][lang]] if named else [])
 
 
 def variant_lines(site, art: Article) -> list[str]:

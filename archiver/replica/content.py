@@ -26,6 +26,7 @@ ROLES = ["flaky", "slow", "undated", "broken", "cp1251", "nfd", "table", "pdf", 
          "utm", "sphrase", "index_php", "no_slash", "fragment"]
 ROLE_ITEMS = {3 + 2 * i: role for i, role in enumerate(ROLES)}
 HIDDEN_ITEM = 4  # guarantees the hidden section is never empty
+HOME_ONLY_ITEMS = (8, 10)  # the home-only section's elements: not among the sidebar's five newest
 VARIANT_SUFFIX = {"utm": "?utm_source=telegram&utm_medium=social", "sphrase": "?sphrase_id=12345",
                   "index_php": "index.php", "no_slash": None, "fragment": "#photo"}
 
@@ -115,6 +116,8 @@ class ReplicaSite:
         if section is None:
             if item == HIDDEN_ITEM:
                 section = texts.HIDDEN_SECTION
+            elif item in HOME_ONLY_ITEMS:
+                section = texts.HOME_ONLY_SECTION
             elif role:  # variant and duplicate roles need a section that is listed in menus
                 section = VISIBLE_SECTIONS[item % len(VISIBLE_SECTIONS)]
             else:
@@ -192,6 +195,8 @@ class ReplicaSite:
                 i = next(i for i, b in enumerate(blocks) if b[0] == "p")
                 suffix = texts.UI[art.language]["edited_para"] * art.edits
                 blocks[i] = ("p", list(blocks[i][1]) + [suffix])
+            if art.body_edits:  # an "Updated on ..." paragraph at the end, the listing entry unchanged
+                blocks = blocks + [("p", [texts.UI[art.language]["edited_para"].strip() + f" ({art.body_edits})"])]
             art._blocks = blocks
         return art._blocks
 
@@ -211,6 +216,8 @@ class ReplicaSite:
             for art in self.articles(language):
                 if section is not None and section not in art.sections:
                     continue
+                if section is None and art.sections[0] == texts.HOME_ONLY_SECTION:
+                    continue  # reached only from the home pages (replica/announcements.py)
                 href = art.path if section in (None, art.sections[0]) else f"/news/{section}/{art.path.split('/')[3]}/"
                 if section is None and art.role in VARIANT_SUFFIX:
                     suffix = VARIANT_SUFFIX[art.role]
@@ -245,7 +252,8 @@ class ReplicaSite:
 
     def sidebar(self, art_or_none: Article | None, language: str) -> list[Article]:
         """'Other news': the five newest dated articles other than the current one."""
-        return [a for a in self.articles(language) if a is not art_or_none and a.published][:5]
+        return [a for a in self.articles(language) if a is not art_or_none and a.published
+                and a.sections[0] != texts.HOME_ONLY_SECTION][:5]
 
     # -------------------------------------------------------------------------------------- mutations
     def add_article(self, language: str = "en", section: str = "news_odkb") -> str:
@@ -270,6 +278,16 @@ class ReplicaSite:
             art._blocks = None
             art.modified = max(time.time(), art.modified + 1)
             self._listing_cache = {}
+            self.version += 1
+
+    def edit_body(self, key: str) -> None:
+        """Change the body only (a paragraph added): its page's ETag and Last-Modified change, its title, date and
+        listing entry do not, so only a revisit of the article finds the edit."""
+        with self._lock:
+            art = self.article(key)
+            art.body_edits += 1
+            art._blocks = None
+            art.modified = max(time.time(), art.modified + 1)
             self.version += 1
 
     def delete_article(self, key: str, soft_404: bool = False) -> None:

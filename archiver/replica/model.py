@@ -86,6 +86,7 @@ class Article:
     preview_image: str = ""
     detail_image: str = ""
     edits: int = 0
+    body_edits: int = 0           # edits of the body only: the title, date and listing entry unchanged
     deleted: bool | str = False  # True: answers 404; "soft_404": answers 200 with a "not found" page
     modified: float = 0.0         # epoch seconds for Last-Modified
     real: dict | None = None      # a real article's texts

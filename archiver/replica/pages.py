@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 from urllib.parse import quote
 
-from . import requisites, texts
+from . import announcements, requisites, texts
 from .content import PER_PAGE, VISIBLE_SECTIONS
 from .markup import Ctx, esc, filled_to_size, segments, upload_src
 from .model import NEWEST_DATE, Article, format_date
@@ -72,7 +72,7 @@ def page(ctx: Ctx, title: str, main: str, sidebar: str = "", head: str = "", cha
 def breadcrumbs(ctx: Ctx, section: str | None) -> str:
     ui = ctx.ui
     crumbs = f'<a href="/">{ui["home"]}</a> / <a href="/news/">{ui["news"]}</a>'
-    if section:
+    if section and section != texts.HOME_ONLY_SECTION:  # a section no breadcrumb names (replica/announcements.py)
         crumbs += f' / <a href="/news/{section}/">{esc(texts.SECTION_TITLES[section][ctx.lang])}</a>'
     return f'<div class="breadcrumbs">{crumbs}</div>'
 
@@ -281,7 +281,8 @@ def static_page(ctx: Ctx, title: str) -> str:
     latest = "".join(f'<li><a href="{a.path}">{esc(a.shown_title)}</a></li>'
                      for a in ctx.site.articles(ctx.lang)[:3])
     main = (f'<h1>{esc(title)}</h1>\n<p>{esc(ui["org"])}.</p>\n<div class="press-tabs"><a href="/?gen-tab=press">'
-            f'{ui["news"]}</a><ul>{latest}</ul><a href="/news/">{ui["all_news"]}</a></div>')
+            f'{ui["news"]}</a><ul>{latest}</ul><a href="/news/">{ui["all_news"]}</a></div>'
+            + announcements.home_box(ctx))
     return page(ctx, title, main)
 
 

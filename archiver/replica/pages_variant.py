@@ -12,7 +12,7 @@ import datetime as dt
 import unicodedata
 from urllib.parse import quote
 
-from . import texts, variant
+from . import announcements, texts, variant
 from .boilerplate import crumb_texts
 from .content import PER_PAGE, VISIBLE_SECTIONS
 from .markup import Ctx, esc, filled_to_size, segments, upload_src
@@ -347,7 +347,8 @@ def static_page(ctx: Ctx, title: str) -> str:
     ui = ctx.ui
     latest = "".join(f'<li><a href="{a.path}">{esc(a.shown_title)}</a></li>' for a in ctx.site.articles(ctx.lang)[:3])
     main = (f'<h1>{esc(title)}</h1>\n<p>{esc(ui["org"])}.</p>\n<div class="press"><a href="/?gen-tab=press">'
-            f'{ui["news"]}</a><ul>{latest}</ul><a href="/news/">{ui["all_news"]}</a></div>')
+            f'{ui["news"]}</a><ul>{latest}</ul><a href="/news/">{ui["all_news"]}</a></div>'
+            + announcements.home_box(ctx))
     return page(ctx, title, main)
 
 

@@ -84,6 +84,7 @@ class ReplicaServer:
         if len(hosts) != 2:
             raise ValueError("hosts must be two loopback addresses: (English, Russian)")
         self.site, self.slow_seconds, self.huge_page_bytes = site, slow_seconds, huge_page_bytes
+        self.send_validators = True  # False: no ETag nor Last-Modified, and never 304 (a server without validators)
         self.hits: list[dict] = []
         self.rendered: dict = {}  # (host, path, site version) -> Response of a cacheable page
         self.rendered_version = site.version
@@ -200,6 +201,7 @@ class Handler(BaseHTTPRequestHandler):
                 replica.rendered[key] = resp
         resp = copy.copy(resp)  # _send adds headers to its own copy
         resp.headers = dict(resp.headers)
+        resp.validators = resp.validators and replica.send_validators
         not_modified = resp.status == 200 and resp.validators and self._not_modified(resp.etag, resp.modified)
         # Set before the answer leaves: a client that has its answer finds the status already there.
         hit["status"] = 304 if not_modified else resp.status

@@ -10,9 +10,13 @@ SECTIONS = [
     ("news_secretariat", "Secretariat News", "Новости Секретариата", True),
     ("parliamentary_assembly", "Parliamentary Assembly", "Парламентская Ассамблея", True),
     ("military_cooperation", "Military Cooperation", "Военное сотрудничество", False),
+    ("announcements", "Announcements", "Анонсы", False),
 ]
 SECTION_TITLES = {slug: {"en": en, "ru": ru} for slug, en, ru, _ in SECTIONS}
 HIDDEN_SECTION = "military_cooperation"
+# Linked only from the home pages' announcements box (its newest item) and that item's "Back to the section"; named
+# in no menu nor breadcrumb, and left out of the all-news listing (archiver/replica/announcements.py).
+HOME_ONLY_SECTION = "announcements"
 
 UI = {
     "en": {

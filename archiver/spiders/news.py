@@ -55,6 +55,7 @@ class NewsSpider(scrapy.Spider):
         if not self.seeds:
             raise ValueError("no seeds: give -a start_urls=URL[,URL...] or a profile with start_urls")
         self.hosts = {urlsplit(url).netloc for url in self.seeds}
+        self.hubs = hub_urls(self.seeds, self.profile)
         # Scrapy's OffsiteMiddleware works on host names; ours also checks ports.
         self.allowed_domains = sorted({urlsplit(url).hostname for url in self.seeds})
         self.barren_limit = settings.getint("LISTING_BARREN_LIMIT")
@@ -82,20 +83,22 @@ class NewsSpider(scrapy.Spider):
             pass
         self.crawler.stats.set_value("archiver/seeds", len(self.seeds))
         # Then the sections earlier runs found, and what a dead run left unfinished.
-        starts = [(url, {"seed": True}) for url in self.seeds] + [(url, {}) for url in self.knowledge.revisits]
+        starts = [(url, {"seed": True}) for url in self.seeds] + [(url, {"hub": True}) for url in self.hubs] + \
+            [(url, {}) for url in self.knowledge.revisits]
         for url, meta in starts:
-            # A seed is fetched whatever the profile's paths allow (a home page is a fine start): its links are
-            # judged as any page's.
-            if url not in self.scheduled and (meta.get("seed") and not is_document_url(url) or self.in_scope(url)):
+            # A seed or hub is fetched whatever the profile's paths allow (a home page is a fine start): its links
+            # are judged as any page's.
+            if url not in self.scheduled and ((meta.get("seed") or meta.get("hub")) and not is_document_url(url)
+                                              or self.in_scope(url)):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
                 teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0,
-                undated: int = 0):
+                undated: int = 0, hub: bool = False):
         self.scheduled.add(url)
         return scrapy.Request(url, callback=self.parse, errback=self.failed, priority=priority, dont_filter=dont_filter,
-                              meta={"barren": barren, "pagination": pagination, "source": referer,
-                                    "teaser": teaser, "seed": seed, "depth": depth, "undated": undated})
+                              meta={"barren": barren, "pagination": pagination, "source": referer, "teaser": teaser,
+                                    "seed": seed, "depth": depth, "undated": undated, "hub": hub})
 
     def check_again(self, url: str) -> scrapy.Request | None:
         """An archived article the bookkeeping checks (it vanished from its listing); None if requested already."""
@@ -113,7 +116,7 @@ class NewsSpider(scrapy.Spider):
         if page is None or page.problem:
             return
         article = page.article
-        if article.is_article:
+        if article.is_article and not response.meta.get("hub"):  # a hub is read for its links, never archived
             teaser = response.meta.get("teaser") or self.first_teasers.get(url)
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
                                            aliases=self.requested_urls(response), teaser=teaser,
@@ -192,3 +195,12 @@ class NewsSpider(scrapy.Spider):
         """Why a link is not followed (offsite, document, denied, trap), or None to follow it."""
         return out_of_scope(url, self.hosts, self.profile)
 
+def hub_urls(seeds: list[str], profile) -> list[str]:
+    """The pages read on every run for their links, never archived: the root page of every seed host, and the
+    profile's ``hubs`` on those hosts (a profile's hubs on other hosts are the real site's, not a test
+    replica's)."""
+    roots = [f"{parts.scheme}://{parts.netloc}/" for parts in map(urlsplit, seeds)]
+    listed = [canonical_url(url, profile) for url in profile.hubs]
+    hosts = {urlsplit(url).netloc for url in seeds}
+    hubs = [canonical_url(url, profile) for url in roots] + [url for url in listed if urlsplit(url).netloc in hosts]
+    return [url for url in dict.fromkeys(hubs) if url not in seeds]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 
 from archiver.extraction.normalize import parse_date
-from archiver.extraction.published import choose, url_date
+from datetime import timedelta
+
+from archiver.extraction.published import choose, page_offset, url_date
 
 
 @pytest.mark.parametrize("url, day", [
     ("https://example.org/2025/06/23/harbour-reopens/", "2025-06-23"),
     ("https://example.org/news/2025-06-23-harbour-reopens", "2025-06-23"),
     ("https://example.org/news/20250623/harbour-reopens", "2025-06-23"),
+    ("https://example.org/home/2017/7/12/harbour-reopens", "2017-07-12"),  # one digit between separators
+    ("https://example.org/2017/7/123/slug", None),
     ("https://example.org/2025/06/harbour-reopens/", None),  # a month is not a day
     ("https://example.org/news/2025/06/31/slug/", None),  # no such day
     ("https://example.org/news/123456789012/slug", None),  # an id, not a date
@@ -50,3 +54,25 @@ def test_the_shown_day_wins_over_a_utc_time_near_midnight_and_the_metadata_other
 def test_an_unreadable_date_gives_way_to_the_next_source():
     assert choose("{{ article.published_at }}", None, None, "2025-06-23") == "2025-06-23"
     assert choose("{{ article.published_at }}", None, None) is None
+
+
+def test_a_utc_time_near_midnight_moves_to_the_zone_the_pages_other_timestamps_state():
+    offset = page_offset(["2023-11-08T23:05:04-08:00", "2023-11-08T21:24:10-08:00", "2023-11-09T07:55:47+00:00",
+                          None, "4 hours ago"])
+    assert offset == timedelta(hours=-8)
+    assert choose("2023-11-09T06:35:29+00:00", None, None, None, offset) == "2023-11-08T22:35:29"
+    assert choose("2023-11-09T12:35:29+00:00", None, None, None, offset) == "2023-11-09T12:35:29"  # same day there
+    assert choose("2023-11-09T06:35:29", None, None, None, offset) == "2023-11-09T06:35:29"  # no zone: as written
+    assert choose("2023-11-09T06:35:29Z", "2023-11-09", None, None, offset) == "2023-11-09T06:35:29"  # shown day
+    assert page_offset(["2023-11-09T07:55:47+00:00", "2023-11-09T07:55:47Z"]) is None
+
+
+@pytest.mark.parametrize("text, day", [
+    ("3. Februar 2022, 00:30 Uhr", "2022-02-03T00:30:00"),
+    ("3 de mayo de 2022", "2022-05-03"),
+    ("Publié le 8 mars 2022", "2022-03-08"),
+    ("2 czerwca 2021", "2021-06-02"),
+    ("12 февраля 2020 г.", "2020-02-12"),
+])
+def test_month_names_of_other_languages(text, day):
+    assert parse_date(text) == day
