@@ -49,6 +49,20 @@ def earlier_capture(db, url: str) -> dict | None:
             "record_type": "response"}
 
 
+def recorded_locations(db, rows: list[dict]) -> set[tuple[str, int]]:
+    """Which of these records (WARC file, offset) have a row already (a cluster's batch redelivered to its
+    writer)."""
+    spans: dict[str, list[int]] = {}
+    for row in rows:
+        spans.setdefault(row["warc_file"], []).append(row["offset"])
+    found = set()
+    for warc_file, offsets in spans.items():
+        found.update((warc_file, offset) for (offset,) in db.execute(
+            "SELECT offset FROM captures WHERE warc_file = ? AND offset BETWEEN ? AND ?",
+            [warc_file, min(offsets), max(offsets)]))
+    return found
+
+
 def count_run_captures(db, run_id: int | None) -> int:
     """The number of records a crawl run wrote."""
     return db.execute("SELECT count(*) FROM captures WHERE run_id = ?", [run_id]).fetchone()[0]

@@ -13,7 +13,10 @@ With a Redis URL, :class:`ClusterAddon` (listed in ``ADDONS``) switches a crawl 
   the requests of a worker that died are put back into the queue;
 - no seeds from ``start()``: ``archiver seed`` pushes them once;
 - items into a Redis Stream (``<spider>:archive``) instead of SQLite
-  (:mod:`archiver.cluster.pipelines`); ``archiver ingest`` is the one writer;
+  (:mod:`archiver.cluster.pipelines`); ``archiver ingest`` is the one writer
+  (:mod:`archiver.cluster.ingest`);
+- WARC files and media written by each worker, their locations sent through the
+  stream for the writer to index (:mod:`archiver.cluster.capture`);
 - safe per-worker politeness defaults.
 
 Commands (their parsers are in :mod:`archiver.cli`): ``archiver seed`` and ``archiver ingest``.
@@ -21,12 +24,9 @@ Commands (their parsers are in :mod:`archiver.cli`): ``archiver seed`` and ``arc
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import signal
 import sys
-import time
 from urllib.parse import urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ CLUSTER_DEFAULTS = {
 }
 SPIDER_NAME = "news"
 INGEST_GROUP = "archiver"
+ROUND_KEY = "%(spider)s:round"  # the current round (archiver.cluster.rounds)
 
 
 def redis_url_from(settings) -> str:
@@ -68,8 +69,11 @@ def apply_cluster_settings(settings) -> bool:
         return False
     from scrapy.utils.misc import load_object
 
+    from .capture import WorkerMediaPipeline, WorkerWarcCapture
     from .pipelines import RedisStreamPipeline
     from .scheduler import ClusterStartMiddleware
+    from ..capture.media import MediaPipeline
+    from ..capture.warc import WarcCaptureMiddleware
     from ..crawl.pipelines import ArchivePipeline
 
     settings.set("REDIS_URL", url, priority="spider")
@@ -83,15 +87,22 @@ def apply_cluster_settings(settings) -> bool:
     except KeyError:  # no archive pipeline configured: still send the items to the writer
         settings.set_in_component_priority_dict("ITEM_PIPELINES", RedisStreamPipeline, 300)
     settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", ClusterStartMiddleware, 0)
-    # The run extension opens (and locks) the SQLite archive: the writer's business, not a worker's.
-    try:
-        from ..crawl.runs import ArchiveRun
-    except ImportError:
-        pass
+    # Capture on the worker, indexing at the writer (archiver.cluster.capture).
+    for setting, single, worker in (("DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, WorkerWarcCapture),
+                                    ("ITEM_PIPELINES", MediaPipeline, WorkerMediaPipeline)):
+        try:
+            settings.replace_in_component_priority_dict(setting, single, worker)
+        except KeyError:  # not configured (a test's own settings): nothing to replace
+            pass
+    # The run extension opens (and locks) the SQLite archive: the writer's business. A worker's run has none.
+    from ..crawl.runs import ArchiveRun
+    from .worker import WorkerRun
+
+    extensions = settings.getdict("EXTENSIONS")
+    if any(load_object(name) is ArchiveRun for name, order in extensions.items() if order is not None):
+        settings.replace_in_component_priority_dict("EXTENSIONS", ArchiveRun, WorkerRun)
     else:
-        if any(load_object(name) is ArchiveRun for name, order in settings.getdict("EXTENSIONS").items()
-               if order is not None):
-            settings.set_in_component_priority_dict("EXTENSIONS", ArchiveRun, None)
+        settings.set_in_component_priority_dict("EXTENSIONS", WorkerRun, 100)
     return True
 
 
@@ -120,7 +131,7 @@ def keys(settings, spider_name: str = SPIDER_NAME) -> dict[str, str]:
     name = {"spider": spider_name}
     queue = settings.get("SCHEDULER_QUEUE_KEY") or defaults.SCHEDULER_QUEUE_KEY
     dupefilter = settings.get("SCHEDULER_DUPEFILTER_KEY") or defaults.SCHEDULER_DUPEFILTER_KEY
-    return {"queue": queue % name, "dupefilter": dupefilter % name,
+    return {"queue": queue % name, "dupefilter": dupefilter % name, "round": ROUND_KEY % name,
             "stream": (settings.get("CLUSTER_ITEMS_STREAM") or CLUSTER_DEFAULTS["CLUSTER_ITEMS_STREAM"]) % name}
 
 
@@ -178,6 +189,11 @@ def seed(redis_url: str, start_urls: list[str] = (), profile: str | None = None,
         server.delete(*stale)
         print(f"Reset: deleted {', '.join(k if isinstance(k, str) else k.decode() for k in stale)}")
 
+    from .rounds import start_round
+
+    if start_round(server, keys(settings, spider.name)["round"], list(getattr(spider, "seeds", []) or []), reset):
+        print("A new crawl round starts (archiver ingest records it in crawl_runs)")
+
     async def start_requests():
         return [request async for request in spider.start()]
 
@@ -201,153 +217,10 @@ def seed_command(arguments) -> int:
     return 0
 
 
-# -- archiver ingest --------------------------------------------------------------
-
-
-class Ingester:
-    """The one writer: Redis Stream -> :meth:`archiver.archive.storage.Archive.save`, acknowledged after commit.
-
-    Entries are read with a consumer group; an entry is acknowledged (and
-    deleted from the stream) only after the transaction that stored it has
-    committed. Entries read but not acknowledged by a writer that died are
-    read again when a writer starts (claimed with XAUTOCLAIM, then read from
-    id 0) and stored again, which changes nothing: ``Archive.save`` reports an
-    unchanged item as "unchanged" and adds no row.
-    """
-
-    def __init__(self, redis_url: str, db: str, stream: str, group: str = INGEST_GROUP, consumer: str = "writer",
-                 batch_size: int = 25, block_ms: int = 1000):
-        import redis
-
-        from ..archive.storage import Archive, SaveCounts
-
-        self.server = redis.Redis.from_url(redis_url)
-        self.stream, self.group, self.consumer = stream, group, consumer
-        self.batch_size, self.block_ms = max(1, batch_size), block_ms
-        self.db = db
-        self.archive = Archive(db)
-        self.totals = SaveCounts()
-        self.entries = self.redelivered = self.failed = 0
-        self.stopping = False
-        try:
-            self.server.xgroup_create(stream, group, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
-
-    def claim_orphans(self) -> int:
-        """Take over entries pending for other consumers of the group (a writer that died under another name)."""
-        claimed, start = 0, "0-0"
-        while True:
-            reply = self.server.xautoclaim(self.stream, self.group, self.consumer, min_idle_time=0,
-                                           start_id=start, count=100)
-            start = reply[0]
-            claimed += len(reply[1])
-            if start in (b"0-0", "0-0"):
-                return claimed
-
-    def read(self, pending: bool) -> list[tuple[bytes, dict]]:
-        reply = self.server.xreadgroup(self.group, self.consumer, {self.stream: "0" if pending else ">"},
-                                       count=self.batch_size, block=None if pending else self.block_ms)
-        return reply[0][1] if reply else []
-
-    def store(self, entries: list[tuple[bytes, dict]]) -> None:
-        """Write one batch in one transaction, then acknowledge it."""
-        items, ids, bad = [], [], []
-        for entry_id, fields in entries:
-            ids.append(entry_id)
-            if not fields:  # deleted from the stream while pending: nothing to store
-                continue
-            try:
-                items.append(json.loads(fields[b"item"]))
-            except (KeyError, ValueError) as error:
-                bad.append((entry_id, fields, f"not an item: {error}"))
-        if items:
-            try:
-                self.count(self.archive.save(items))
-            except Exception:
-                logger.exception("Batch of %d could not be stored; storing its items one by one", len(items))
-                for item in items:
-                    try:
-                        self.count(self.archive.save([item]))
-                    except Exception as error:  # noqa: BLE001 - kept for inspection, never lost silently
-                        bad.append((None, {b"item": json.dumps(item).encode()}, repr(error)))
-        pipe = self.server.pipeline(transaction=True)
-        for entry_id, fields, error in bad:
-            self.failed += 1
-            logger.error("Item not stored (%s), kept in %s:failed", error, self.stream)
-            pipe.xadd(self.stream + ":failed", {**fields, b"error": error.encode(), b"id": entry_id or b""})
-        pipe.xack(self.stream, self.group, *ids)
-        pipe.xdel(self.stream, *ids)
-        pipe.execute()
-        self.entries += len(entries)
-
-    def count(self, counts) -> None:
-        for name in ("new", "updated", "unchanged", "aliased"):
-            setattr(self.totals, name, getattr(self.totals, name) + getattr(counts, name))
-
-    def run(self, idle_exit: float | None = None) -> None:
-        """Write until stopped, or until the stream brought nothing for ``idle_exit`` seconds."""
-        claimed = self.claim_orphans()
-        while not self.stopping:  # first what an earlier writer read and did not acknowledge
-            entries = self.read(pending=True)
-            if not entries:
-                break
-            self.redelivered += len(entries)
-            self.store(entries)
-        if self.redelivered or claimed:
-            logger.info("Redelivered %d unacknowledged entries", self.redelivered)
-        last = time.monotonic()
-        while not self.stopping:
-            entries = self.read(pending=False)
-            if entries:
-                self.store(entries)
-                last = time.monotonic()
-            elif self.entries != getattr(self, "refreshed_at", 0):  # the stream went quiet after writes
-                self.refresh_analysis()
-            if not entries and idle_exit is not None and time.monotonic() - last >= idle_exit:
-                break
-
-    def refresh_analysis(self) -> None:
-        """Search index, stems, translations and Datasette metadata (:mod:`archiver.archive.explore`) after a burst."""
-        from ..archive.explore import refresh_quietly
-
-        refresh_quietly(self.archive.db, self.db)
-        self.refreshed_at = self.entries
-
-    def close(self) -> None:
-        if self.entries != getattr(self, "refreshed_at", 0):
-            self.refresh_analysis()
-        total = self.archive.count()
-        self.archive.close()
-        t = self.totals
-        logger.info("Ingested %d entries (%d redelivered, %d failed) into %s: %d new, %d updated, %d unchanged, "
-                    "%d stored under another URL; %d articles in all", self.entries, self.redelivered, self.failed,
-                    self.db, t.new, t.updated, t.unchanged, t.aliased, total)
+# -- archiver ingest (archiver.cluster.ingest) ------------------------------------------
 
 
 def ingest_command(arguments) -> int:
-    logging.basicConfig(level=arguments.log_level, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    url = arguments.redis_url or os.environ.get("REDIS_URL", "")
-    if not url:
-        print("archiver ingest: give --redis-url URL or set REDIS_URL", file=sys.stderr)
-        return 2
-    settings = cluster_settings(url)
-    db = arguments.db or settings.get("ARCHIVE_DB")
-    stream = arguments.stream or keys(settings)["stream"]
-    batch = arguments.batch_size or settings.getint("ARCHIVE_BATCH_SIZE")
-    ingester = Ingester(url, db, stream, group=arguments.group, consumer=arguments.consumer, batch_size=batch)
+    from .ingest import ingest_command as command
 
-    def stop(signum, frame):  # finish the batch at hand, then leave
-        logger.info("Signal %d: stopping after the current batch", signum)
-        ingester.stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    logger.info("Ingesting %s (group %s, consumer %s) from %s into %s", stream, arguments.group, arguments.consumer,
-                safe_redis_url(url), db)
-    try:
-        ingester.run(arguments.idle_exit)
-    finally:
-        ingester.close()
-    return 0
+    return command(arguments)

@@ -8,6 +8,8 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy_redis.connection import get_redis_from_settings
 
+from .worker import worker_run
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,6 +36,9 @@ class RedisStreamPipeline:
         logger.info("Items go to the Redis stream %s (archiver ingest writes them to the archive)", self.key)
 
     def process_item(self, item):
+        run = worker_run(self.crawler)
+        if run is not None:  # what the item depends on goes first: its records' rows, its page's state
+            run.send()
         data = json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False)
         self.server.xadd(self.key, {"item": data})
         self.stats.inc_value("archive/streamed")

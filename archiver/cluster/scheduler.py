@@ -34,6 +34,7 @@ import logging
 import os
 import socket
 import time
+from collections import deque
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
@@ -41,6 +42,8 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
+
+from .worker import worker_run
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +165,7 @@ class ClusterScheduler(Scheduler):
     def attach(self, spider):
         """scrapy-redis' open(), without its call to the deprecated Spider.log(): the queue and the dupefilter."""
         self.spider = spider
+        self.local = deque()  # requests only this worker can run (see shareable())
         self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
                                                  key=self.queue_key % {"spider": spider.name},
                                                  serializer=self.serializer)
@@ -173,7 +177,7 @@ class ClusterScheduler(Scheduler):
     def close(self, reason):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        self.ack_finished()
+        self.ack_finished(flush=True)
         clean = not self.queue.taken
         self.queue.leave(clean)
         if not clean:
@@ -187,17 +191,39 @@ class ClusterScheduler(Scheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
+        if not self.shareable(request):
+            self.local.append(request)
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/local")
+            return True
         self.queue.push(request)
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def shareable(self, request) -> bool:
+        """Whether another worker can run ``request``: its callbacks are the spider's (scrapy-redis stores a
+        callback by its name on the spider). A component's own requests (a page's requisites, answered to
+        the component) stay with this worker, still through the shared dupefilter."""
+        return all(callback is None or isinstance(callback, str) or getattr(callback, "__self__", None) is self.spider
+                   for callback in (request.callback, request.errback))
+
     def next_request(self):
         self.ack_finished()
+        if self.local:
+            if self.stats:
+                self.stats.inc_value("scheduler/dequeued/local")
+            return self.local.popleft()
         request = self.queue.pop()
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def __len__(self):
+        return len(self.queue) + len(self.local)
+
+    def has_pending_requests(self):
+        return len(self) > 0
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -218,9 +244,17 @@ class ClusterScheduler(Scheduler):
             return None
         return inprogress | scraping
 
-    def ack_finished(self) -> None:
+    def ack_finished(self, flush: bool = False) -> None:
+        """Acknowledge the requests the engine is done with, once the rows of their WARC records and their
+        crawl state are in the stream (:mod:`archiver.cluster.worker`): sent now with ``flush``, else
+        acknowledged at the next tick."""
         if not self.queue.taken:
             return
+        run = worker_run(self.crawler)
+        if run is not None and run.pending():
+            if not flush:
+                return
+            run.send()
         inprogress = self.in_progress()
         if inprogress is None:
             if self.crawler.engine is not None and self.crawler.engine.spider_is_idle():
@@ -232,12 +266,12 @@ class ClusterScheduler(Scheduler):
         """Every second or so: heartbeat, acknowledgements, wake the engine when the shared queue has work."""
         try:
             self.queue.heartbeat(self.heartbeat_seconds)
-            self.ack_finished()
+            self.ack_finished(flush=True)
             now = time.monotonic()
             if now - self.last_requeue >= self.heartbeat_seconds:
                 self.last_requeue = now
                 self.queue.requeue_dead()
-            if len(self.queue) or self.crawler.engine.spider_is_idle():
+            if len(self.queue) or self.local or self.crawler.engine.spider_is_idle():
                 slot = getattr(self.crawler.engine, "_slot", None)
                 nextcall = getattr(slot, "nextcall", None)
                 if nextcall is not None:  # take work now, or reconsider closing
@@ -247,10 +281,10 @@ class ClusterScheduler(Scheduler):
 
     def spider_idle(self):
         """Close only when the whole cluster has had nothing to do for MAX_IDLE_TIME_BEFORE_CLOSE seconds."""
-        self.ack_finished()
+        self.ack_finished(flush=True)
         self.queue.requeue_dead()
         now = time.monotonic()
-        if len(self.queue) or self.queue.others_in_flight():
+        if len(self.queue) or self.local or self.queue.others_in_flight():
             self.idle_since = None
             raise DontCloseSpider
         if self.idle_since is None:

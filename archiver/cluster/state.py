@@ -1,0 +1,211 @@
+"""The crawl state of cluster workers: what earlier rounds archived, read from Redis; what this one learns, sent
+to the writer.
+
+A single process reads and writes its crawl state (:class:`archiver.archive.crawl_state.CrawlState`) in the
+archive. A worker has no archive, so:
+
+- **reads** come from a snapshot the writer publishes (:func:`publish`) when a round finishes and when it
+  starts on an archive that has none: the archived article URLs with their listing entries and aliases,
+  every other URL fetched before with its status, the validators (``ETag``, ``Last-Modified``) of every
+  page, the section listings to read again, the articles to fetch again (and, with a revisit schedule,
+  the articles due). Workers read it once, as they start (the crawl's bookkeeping asks
+  :class:`WorkerState` as it asks a run's state), and so crawl incrementally like one process;
+- **writes** (a URL seen or fetched with its validators, an article touched by a 304, a removal, a listing
+  entry, a redirect) are sent through the item stream in order with the items, ``{"state": [[method,
+  args], ...]}``, once the worker's records are on disk and before any item that follows them; the writer
+  applies them to the round's own :class:`CrawlState` (:class:`StateReplay`), which stores an article with
+  its validators exactly as one process does.
+
+Snapshot keys (``<spider>:snapshot:<part>``) are replaced whole (``RENAME``), never half written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qsl, urlsplit
+
+logger = logging.getLogger(__name__)
+
+# Methods of CrawlState a worker sends to the writer (with their arguments), in the order it calls them.
+FORWARDED = ("mark", "touch", "note_listing_entry", "note_section_title", "record_removal")
+PARTS = ("known", "fetched", "aliases", "validators", "listings", "refetch", "due", "meta")
+
+
+def snapshot_key(stream: str, part: str) -> str:
+    return f"{stream.rsplit(':', 1)[0]}:snapshot:{part}"
+
+
+def redirects_key(stream: str) -> str:
+    """The round's redirects that ended on a page already requested (source -> target): kept in Redis as they
+    are met, made aliases when the round ends (a writer restarted meanwhile loses none)."""
+    return f"{stream.rsplit(':', 1)[0]}:round:redirects"
+
+
+# -- the writer's side ------------------------------------------------------------
+
+
+def publish(server, archive, stream: str, run_id: int | None = None) -> dict[str, int]:
+    """Publish what workers need to crawl incrementally (see above); returns the size of each part."""
+    from ..archive.crawl_state import CrawlState
+    from ..archive.snapshot import all_validators, answered_listings
+
+    state = CrawlState(archive, run_id or 0)
+    parts = {
+        "known": {url: json.dumps(entry) for url, entry in state.known_articles().items()},
+        "fetched": {url: json.dumps(status) for url, status in state.fetched_pages().items()},
+        "aliases": {url: json.dumps(sorted(urls)) for url, urls in state.aliases().items()},
+        "validators": {url: json.dumps(pair) for url, pair in all_validators(archive.db).items()},
+        "listings": {url: "1" for url in answered_listings(archive.db)},
+        "refetch": {url: "1" for url in state.to_refetch()},
+    }
+    due, live = [], 0
+    if hasattr(state, "due_revisits"):  # the archive's revisit schedule
+        due, _ = state.due_revisits(1_000_000)
+        live = state.live_articles()
+    parts["due"] = {url: str(rank) for rank, url in enumerate(due)}
+    parts["meta"] = {"live": str(live), "articles": str(archive.count())}
+    pipe = server.pipeline(transaction=True)
+    for part, mapping in parts.items():
+        key = snapshot_key(stream, part)
+        if mapping:
+            pipe.delete(key + ":new")
+            for start in range(0, len(mapping), 10_000):  # large archives: several HSETs
+                chunk = dict(list(mapping.items())[start:start + 10_000])
+                pipe.hset(key + ":new", mapping=chunk)
+            pipe.rename(key + ":new", key)
+        else:
+            pipe.delete(key)
+    pipe.execute()
+    sizes = {part: len(mapping) for part, mapping in parts.items()}
+    logger.info("Published the crawl state for the next round: %d archived articles, %d other URLs, %d with "
+                "validators", sizes["known"], sizes["fetched"], sizes["validators"])
+    return sizes
+
+
+def published(server, stream: str) -> bool:
+    return bool(server.exists(snapshot_key(stream, "meta")))
+
+
+class StateReplay:
+    """The writer's :class:`CrawlState` of the round, given the calls workers sent."""
+
+    def __init__(self, archive, run_id: int, server, stream: str):
+        from ..archive.crawl_state import CrawlState
+
+        self.state = CrawlState(archive, run_id)
+        self.run_id = run_id
+        self.server, self.stream = server, stream
+
+    def apply(self, calls: list) -> None:
+        for name, args in calls:
+            if name in FORWARDED and hasattr(self.state, name):
+                getattr(self.state, name)(*args)
+
+    def save(self, items: list[dict]):
+        return self.state.save_articles(items)
+
+    def finish(self) -> int:
+        """The round's end: pending marks written, redirect sources made aliases (as a run ends)."""
+        self.state.flush()
+        key = redirects_key(self.stream)
+        for source, target in self.server.hgetall(key).items():
+            self.state.note_redirect([source.decode()], target.decode())
+        aliased = self.state.alias_redirects()
+        self.server.delete(key)
+        if hasattr(self.state, "name_sections"):
+            self.state.name_sections()
+        return aliased
+
+
+# -- the worker's side ------------------------------------------------------------
+
+
+class WorkerState:
+    """What the crawl's bookkeeping asks of a run's crawl state, on a cluster worker (see above)."""
+
+    archive = None
+
+    def __init__(self, server, stream: str):
+        self.server, self.stream = server, stream
+        self.pending: list[list] = []
+        self.revisit_policy = None  # set by the bookkeeping; the writer's schedule is the archive's
+        self._known = self._read("known")
+        self._validators = self._read("validators")
+
+    def _read(self, part: str) -> dict:
+        raw = self.server.hgetall(snapshot_key(self.stream, part))
+        return {key.decode(): json.loads(value) for key, value in raw.items()}
+
+    # -- reads: the published snapshot --------------------------------------
+
+    def known_articles(self) -> dict[str, tuple]:
+        return {url: tuple(entry) for url, entry in self._known.items()}
+
+    def aliases(self) -> dict[str, set[str]]:
+        return {url: set(urls) for url, urls in self._read("aliases").items()}
+
+    def fetched_pages(self) -> dict[str, int | None]:
+        return self._read("fetched")
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        pair = self._validators.get(url)
+        return (pair[0], pair[1]) if pair else (None, None)
+
+    def listing_roots(self, profile) -> list[str]:
+        """As :meth:`CrawlState.listing_roots`: first pages of section listings that answered."""
+        roots = []
+        for url in self._read("listings"):
+            parts = urlsplit(url)
+            if any(profile.is_pagination_param(name) for name, _ in parse_qsl(parts.query)):
+                continue
+            if profile.section_url is None or profile.section_url.search(parts.path):
+                roots.append(url)
+        return roots
+
+    def to_refetch(self) -> list[str]:
+        return list(self._read("refetch"))
+
+    def unfinished(self) -> list[str]:
+        return []  # the shared queue keeps what a dead worker left (archiver.cluster.scheduler)
+
+    def due_revisits(self, budget: int) -> tuple[list[str], int]:
+        due = sorted(self._read("due").items(), key=lambda entry: entry[1])
+        return [url for url, _ in due[:budget]], len(due)
+
+    def live_articles(self) -> int:
+        return int(self._read("meta").get("live") or 0)
+
+    # -- writes: sent to the writer --------------------------------------------
+
+    def _send(self, name: str, *args) -> None:
+        self.pending.append([name, list(args)])
+
+    def mark(self, url, state, kind=None, http_status=None, etag=None, last_modified=None) -> None:
+        self._send("mark", url, state, kind, http_status, etag, last_modified)
+
+    def touch(self, url: str) -> None:
+        self._send("touch", url)
+
+    def note_listing_entry(self, url, title, date, listing) -> None:
+        self._send("note_listing_entry", url, title, date, listing)
+
+    def note_redirect(self, sources, target) -> None:
+        mapping = {source: target for source in sources if source != target}
+        if mapping:
+            self.server.hset(redirects_key(self.stream), mapping=mapping)
+
+    def note_section_title(self, section_url, title) -> None:
+        self._send("note_section_title", section_url, title)
+
+    def record_removal(self, url, reason, http_status, gone=False) -> bool:
+        """Sent to the writer; True if ``url`` is an archived article (what the writer will find)."""
+        self._send("record_removal", url, reason, http_status, gone)
+        return url in self._known
+
+    def flush(self) -> None:
+        """Nothing to write here: the worker's outbox sends the calls (:meth:`take`)."""
+
+    def take(self) -> list[list]:
+        calls, self.pending = self.pending, []
+        return calls
