@@ -186,6 +186,16 @@ archiver, then browse the archive with Datasette.""", """\
     parser.add_argument("--db", metavar="PATH", help="the archive (default: $ARCHIVE_DB or data/archive.db)")
 
 
+def verify_and_record(arguments) -> int:
+    """``archiver verify``, its result recorded next to the archive for ``archiver status``."""
+    from .archive.status import record_verify
+    from .capture.verify import verify
+
+    code = verify(arguments)
+    record_verify(arguments.db, code, arguments.repair)
+    return code
+
+
 def add_verify(commands) -> None:
     parser = add_command(commands, "verify", "check every WARC record, index and media file", """\
 Check the archive's captures: re-read every WARC record the archive lists and
@@ -204,7 +214,7 @@ holds it. A crawl that starts after one that did not finish does the same
 for the files that crawl wrote.""", """\
   archiver verify --db data/archive.db
   archiver verify --db data/archive.db --repair
-  archiver verify --db /srv/archive/csto.db --warc-dir /mnt/warc""", lazy(".capture.verify:verify"))
+  archiver verify --db /srv/archive/csto.db --warc-dir /mnt/warc""", verify_and_record)
     parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
     parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
     parser.add_argument("--media-dir", metavar="DIR", help="media directory (default: media/ next to the archive)")
@@ -242,19 +252,56 @@ Content-Encoding; with --raw, exactly the stored headers and body.""", """\
                              "(default: off)")
 
 
+def add_status(commands) -> None:
+    parser = add_command(commands, "status", "what the archive holds: articles, runs, revisits, checks, sizes", """\
+What an archivist asks first: the articles by language and section, the
+first and last publication dates, the last five runs and how they ended,
+the articles due for a revisit, the last "archiver verify" result, and the
+size of the WARC and media stores. Plain text, or JSON with --json.""", """\
+  archiver status
+  archiver status --db /srv/archive/csto.db --json""", lazy(".archive.status:status_command"))
+    parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON, for scripts (default: plain text)")
+
+
+TRACEBACK_HELP = "on an error, print its traceback, not one line (default: off)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiver", description=DESCRIPTION, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traceback", action="store_true", help=TRACEBACK_HELP)
     commands = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
-    for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show):
+    for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show, add_status):
         add(commands)
     add_wacz(commands)
+    for subparser in commands.choices.values():  # also after the command: archiver show 1 --traceback
+        subparser.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=TRACEBACK_HELP)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a failure ends with one line on stderr and its exit code (archiver/errors.py)."""
     arguments = build_parser().parse_args(argv)
-    return arguments.run(arguments)
+    try:
+        return arguments.run(arguments)
+    except BrokenPipeError:  # the reader went away (archiver show ... | head): nothing to tell it
+        from .errors import EXIT_BROKEN_PIPE, silence_stdout
+
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        from .errors import EXIT_INTERRUPTED
+
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if arguments.traceback or str(getattr(arguments, "log_level", "")).upper() == "DEBUG":
+            raise
+        from .errors import explain
+
+        line, code = explain(error, arguments)
+        print(f"archiver {arguments.command}: {line}; exit {code}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

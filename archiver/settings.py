@@ -140,7 +140,11 @@ EXTENSIONS = {
     "archiver.crawl.consoles.ConsoleServers": 0,
     # Debug records are not built at all unless a log handler takes them (archiver.crawl.loglevels).
     "archiver.crawl.loglevels.LoggerThreshold": 0,
+    # A live status line when stderr is a terminal (archiver.crawl.progress); before ArchiveRun: gone before the
+    # summary is printed.
+    "archiver.crawl.progress.TerminalProgress": 50,
 }
+PROGRESS_ENABLED = True  # the status line on a terminal; -s PROGRESS_ENABLED=0 for plain log lines
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Our `scrapy crawl` returns the run's exit code (see archiver/commands/crawl.py).

@@ -163,8 +163,14 @@ TABLES: tuple[Table, ...] = (
         Column("articles_new", int, "Articles archived for the first time"),
         Column("articles_updated", int, "Articles whose content changed (the replaced content is in "
                                         "`article_versions`)"),
-        Column("articles_unchanged", int, "Articles seen again unchanged"),
+        Column("articles_unchanged", int, "Articles seen again unchanged (a page fetched twice in the run counts "
+                                          "in `pages_refetched` instead)"),
         Column("articles_gone", int, "Articles the site removed (see `removals`)"),
+        Column("articles_restored", int, "Articles found under another URL with content already archived: the URL "
+                                         "is recorded as an alias (`aliases`), nothing stored twice",
+               short="Articles re-stored under another URL (recorded as aliases)"),
+        Column("pages_refetched", int, "Article pages fetched twice in the run (directly and through a redirect): "
+                                       "archived once, not counted as unchanged"),
         Column("errors", int, "ERROR lines logged"),
         Column("items_dropped", str, "JSON `{reason: count}` of the items the pipelines refused"),
         Column("coverage", str, "JSON: the number of articles extracted, and the share of them with a title, a date, "

@@ -35,6 +35,7 @@ from ..archive.crawl_state import CrawlState
 from ..archive.lock import ArchiveLock, ArchiveLocked
 from ..archive.run_log import RunLog
 from ..archive.storage import Archive
+from . import oneline
 from .workers import settle_collector
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class ArchiveRun:
         self.capture = None  # the run's WARC capture (archiver.capture.warc), when it has one
         self.closing = False
         self.dead_runs: list[int] = []  # runs after the last finished one that died or failed
-        self.errors = ErrorLines(self._logged_error)
+        self.failure: str | None = None  # why the run failed, once it has
+        self.errors = ErrorLines(self._logged_error, oneline.tracebacks_wanted(settings))
         logging.getLogger().addHandler(self.errors)
         self.lock = ArchiveLock(self.db_path)
         try:
@@ -231,6 +233,7 @@ class ArchiveRun:
         stats = self.crawler.stats.get_stats()
         row = self._counts(stats)
         status, failure = self._status(stats, reason)
+        self.failure = oneline.failure_hint(failure, stats) if failure else None
         coverage = self._coverage()
         degraded = None if failure else self._degraded(coverage, row["articles_new"])
         self.exit_code = EXIT_IOERR if self.write_failure else EXIT_FAILED if failure else \
@@ -239,7 +242,9 @@ class ArchiveRun:
             logger.error("Degraded: %s", degraded)
         self.summary = (f"archiver: run {self.run_id} {status} in {time.monotonic() - self.started:.0f}s: "
                         f"{row['articles_new']} new, {row['articles_updated']} updated, "
-                        f"{row['articles_unchanged']} unchanged, {row['articles_gone']} gone; "
+                        f"{row['articles_unchanged']} unchanged, {row['articles_gone']} gone, "
+                        f"{row['articles_restored']} re-stored under another URL, "
+                        f"{row['pages_refetched']} fetched twice; "
                         f"{row['requests']} requests, {row['errors']} errors"
                         + (f"; FAILED: {failure}" if failure else "")
                         + (f"; DEGRADED: {degraded}" if degraded else "") + f"; exit {self.exit_code}")
@@ -253,13 +258,19 @@ class ArchiveRun:
             if key.startswith("downloader/response_status_count/"):
                 by_class[key.rsplit("/", 1)[1][0]] += value
         dropped = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("archive/dropped/")}
+        # An article fetched twice in the run (directly, and through a redirect) is saved twice, the second
+        # time unchanged: a page fetched twice, not an article found unchanged.
+        refetched = stats.get("archive/dropped/fetched_twice_in_run", 0)
+        unchanged = stats.get("archive/unchanged", 0) + stats.get("archiver/not_modified/article", 0)
         return {
             "requests": stats.get("downloader/request_count", 0),
             **{f"responses_{digit}xx": by_class.get(digit, 0) for digit in "2345"},
             "articles_new": stats.get("archive/new", 0),
             "articles_updated": stats.get("archive/updated", 0),
-            "articles_unchanged": stats.get("archive/unchanged", 0) + stats.get("archiver/not_modified/article", 0),
+            "articles_unchanged": max(0, unchanged - refetched),
             "articles_gone": stats.get("archiver/removals", 0),
+            "articles_restored": stats.get("archive/aliased", 0),
+            "pages_refetched": refetched,
             "errors": stats.get("log_count/ERROR", 0),
             "items_dropped": json.dumps(dropped),
             "warc_bytes": stats.get("archiver/warc/bytes", 0),
@@ -304,9 +315,16 @@ class ArchiveRun:
                     return f"no new article for {age.days} days (since {newest[:10]})"
         return None
 
+    def failure_line(self) -> str | None:
+        """Why the run failed and what to do, in one line: the crawl command prints it last, on stderr (a failed
+        write has been told already, see :meth:`_report`)."""
+        if self.failure is None or self.write_failure:
+            return None
+        return f"archiver: run {self.run_id} failed: {self.failure}; exit {self.exit_code}"
+
     def _report(self) -> None:
         """One summary line on stdout; a failed write in one line on stderr; with logging off (cron), the error
-        lines too when the run failed otherwise."""
+        lines too (one line each) when the run failed otherwise."""
         if self.locked:
             print(f"archiver: another crawl holds {self.db_path} ({self.locked_by}); exit {self.exit_code}",
                   file=sys.stderr)
@@ -363,13 +381,14 @@ async def _close_engine(engine) -> None:
 
 class ErrorLines(logging.Handler):
     """Keeps the run's ERROR lines, to print them when a quiet run fails; hands the error of each to
-    ``on_error``."""
+    ``on_error``. One line each, unless tracebacks are wanted."""
 
-    def __init__(self, on_error):
+    def __init__(self, on_error, tracebacks: bool = False):
         super().__init__(level=logging.ERROR)
         self.lines: list[str] = []
         self.on_error = on_error
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        formatter = logging.Formatter if tracebacks else oneline.OneLineFormatter
+        self.setFormatter(formatter("%(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record):
         self.lines.append(self.format(record))

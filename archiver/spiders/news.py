@@ -28,6 +28,7 @@ from ..extraction.normalize import canonical_url
 from ..extraction.pages import PageSummary, is_document_url, listing_root, next_page
 from ..profiles import load_profile
 from .scope import LinkBounds, OutOfScope, is_html, out_of_scope
+from .seeds import check_seeds
 
 ARTICLE_PRIORITY, PAGINATION_PRIORITY, OTHER_PRIORITY = 20, 10, 0
 STOPPING, STOP_CHECK_SECONDS = object(), 0.25  # a page left unread as the crawl stops (SIGTERM); checked this often
@@ -51,7 +52,7 @@ class NewsSpider(scrapy.Spider):
     def configure(self, settings) -> None:
         self.profile = load_profile(self.profile_name or settings.get("SITE_PROFILE"))
         seeds = self.start_urls_argument.split(",") if self.start_urls_argument else self.profile.start_urls
-        self.seeds = [canonical_url(url, self.profile) for url in seeds if url.strip()]
+        self.seeds = [canonical_url(url, self.profile) for url in check_seeds(u.strip() for u in seeds if u.strip())]
         if not self.seeds:
             raise ValueError("no seeds: give -a start_urls=URL[,URL...] or a profile with start_urls")
         self.hosts = {urlsplit(url).netloc for url in self.seeds}
