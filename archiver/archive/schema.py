@@ -177,7 +177,8 @@ TABLES: tuple[Table, ...] = (
                                 "text, images"),
         Column("degraded", str, "Why the run is degraded (exit code 4), or NULL"),
         Column("finish_reason", str, "Scrapy's finish reason: `finished`, `shutdown`, …"),
-        Column("exit_code", int, "Exit code of the crawl: 0 ok, 3 failed, 4 degraded, 75 locked"),
+        Column("exit_code", int, "Exit code of the crawl: 0 ok, 3 failed, 4 degraded, 74 a write failed, 75 locked "
+                                    "(docs/terminal.md)"),
         Column("warc_bytes", int, "WARC bytes written (compressed)"),
         Column("media_bytes", int, "Bytes of media files stored (new files only)"),
     )),
