@@ -50,6 +50,7 @@ page_read = object()
 fetch_failed = object()
 # Answers that hold no page to read: "not modified" (to a conditional request), and "gone".
 ANSWERS_WITHOUT_PAGE = (304, 404, 410)
+DEFAULT_REVISITS_PER_RUN = 0.02  # settings.REVISIT_MAX_PER_RUN, for settings without the project's
 
 
 class CrawlBookkeeping:
@@ -111,7 +112,8 @@ class CrawlBookkeeping:
         the run's budget; none on a full run, which checks every article anyway."""
         if self.mode == "full":
             return []
-        budget = revisit_budget(self.crawler.settings.get("REVISIT_MAX_PER_RUN"), self.state.live_articles())
+        budget = revisit_budget(self.crawler.settings.get("REVISIT_MAX_PER_RUN", DEFAULT_REVISITS_PER_RUN),
+                                self.state.live_articles())
         due, waiting = self.state.due_revisits(budget)
         self.stats.set_value("archiver/revisits/due", waiting)
         self.stats.set_value("archiver/revisits/requested", len(due))
@@ -321,9 +323,10 @@ class CrawlBookkeeping:
 
 def revisit_policy(settings) -> RevisitPolicy:
     """The revisit policy the settings give (``REVISIT_*``)."""
-    return RevisitPolicy(initial=settings.getint("REVISIT_INITIAL_INTERVAL"),
-                         minimum=settings.getint("REVISIT_MIN_INTERVAL"),
-                         maximum=settings.getint("REVISIT_MAX_INTERVAL"))
+    default = RevisitPolicy()  # for settings without the project's (a crawler made in tests)
+    return RevisitPolicy(initial=settings.getint("REVISIT_INITIAL_INTERVAL", default.initial),
+                         minimum=settings.getint("REVISIT_MIN_INTERVAL", default.minimum),
+                         maximum=settings.getint("REVISIT_MAX_INTERVAL", default.maximum))
 
 
 def revisit_budget(setting, live_articles: int) -> int:

@@ -29,6 +29,7 @@ from archiver.spiders.news import NewsSpider
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SEED = "http://127.0.0.2:8765/news/"
+HOME = "http://127.0.0.2:8765/"  # the seed host's root page: a hub, read on every run
 LISTING = "http://127.0.0.2:8765/news/news_odkb/"  # tests/fixtures/replica_ru_listing.html.gz
 # On that listing's first page, archived with its entry.
 LISTED = LISTING + "sostoyalos-zasedanie-postoyannogo-soveta-pri-odkb/"
@@ -185,10 +186,10 @@ def test_a_run_after_an_interrupted_one_starts_again_where_it_stopped(db):
         run.crawler.stats.set_value("spider_exceptions/count", 1)
     with run_on(db) as resumed:
         assert resumed.bookkeeping.mode == "complete"
-        # The seed, then the sections found, then what the failed run left.
-        assert [request.url for request in resumed.start()] == [SEED, LISTING, VANISHED]
+        # The seed, its host's home page (a hub), then the sections found, then what the failed run left.
+        assert [request.url for request in resumed.start()] == [SEED, HOME, LISTING, VANISHED]
         assert {url: row["state"] for url, row in resumed.pages().items()} == \
-            {SEED: "seen", LISTING: "seen", VANISHED: "seen", ARTICLE: "stored"}
+            {SEED: "seen", HOME: "seen", LISTING: "seen", VANISHED: "seen", ARTICLE: "stored"}
 
 
 def test_requests_are_seen_and_conditional_only_after_a_run_that_finished(db):
