@@ -200,10 +200,12 @@ def add_verify(commands) -> None:
     parser = add_command(commands, "verify", "check every WARC record, index and media file", """\
 Check the archive's captures: re-read every WARC record the archive lists and
 check its digests; check that no WARC file holds a record the archive does
-not list, that the CDXJ index lists every response and revisit, that every
-article points at a captured response, and that every media file matches its
-SHA-256 and its rows. Exit 0 if everything checks out, 1 with one line per
-problem.
+not list, that each captures row matches its record (URL, date, status,
+digest), that the CDXJ index is sorted, lists every response and revisit and
+each of its lines reads exactly one complete record of that URI, date, digest
+and SURT key, that every article points at a captured response, and that every
+media file matches its SHA-256 and its rows. Exit 0 if everything checks out,
+1 with one line per problem.
 
 With --repair, first repair what a crawl that did not finish left (killed,
 or stopped by a full disk): truncate a torn WARC tail, index the whole

@@ -261,3 +261,28 @@ def test_wacz_validates(db, tmp_path):
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
     assert "is valid" in checked.stdout
+
+
+def test_requests_ask_for_encodings_every_replay_tool_decodes(db):
+    row = rows(db, "select warc_file, offset from captures where record_type = 'request' and url like '%/news/' "
+                   "limit 1")[0]
+    with open(db.parent / "warc" / row["warc_file"], "rb") as stream:
+        stream.seek(row["offset"])
+        record = next(iter(ArchiveIterator(stream)))
+    assert record.http_headers.get_header("Accept-Encoding") == "gzip, deflate"  # no br, no zstd
+
+
+def test_requisites_robots_txt_disallows_are_fetched_only_when_asked(site_server, tmp_path):
+    before = len(site_server.hits)
+    result = run_crawl(site_server.seeds, tmp_path / "data" / "archive.db", ["REQUISITES_IGNORE_ROBOTS=1"])
+    assert result.returncode == 0, result.log[-3000:]
+    paths = {hit["path"] for hit in site_server.hits[before:]}
+    assert any(path.startswith("/bitrix/cache/css/") for path in paths), "the CMS's stylesheet, for rendering"
+    assert any(path.startswith("/bitrix/js/") for path in paths)
+    # Pages stay under robots.txt: neither its disallowed sections nor search pages are fetched.
+    assert not [path for path in paths if path.startswith(("/news/closed/", "/search/"))]
+
+
+def test_wacz_of_no_archive_is_one_line(tmp_path):
+    result = archiver_cli("wacz", "--db", str(tmp_path / "none.db"), "-o", str(tmp_path / "x.wacz"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no archive" in result.stderr
