@@ -5,8 +5,8 @@ Modes of a run:
 - ``first``: an empty archive; everything is fetched.
 - ``incremental`` (the default on an existing archive): listings are read
   until ``LISTING_BARREN_LIMIT`` pages in a row bring nothing new; an article
-  is fetched only if it is not archived yet or its listing entry (headline,
-  date) changed.
+  is fetched only if it is not archived yet, its listing entry (headline,
+  date) changed, or it is due for a revisit (:mod:`archiver.archive.revisits`).
 - ``complete``: the previous run died; listings are read as on a first
   crawl (so pages the dead run never reached are read), archived articles
   are still skipped.
@@ -66,7 +66,7 @@ class Knowledge:
     ``known``: archived article URL -> (listing headline, listing date, listing URL).
     ``fetched``: every other URL fetched before -> its HTTP status (``None`` when it failed).
     ``revisits``: where a run starts besides its seeds: the section listings earlier runs found,
-    and the URLs a dead run left unfinished.
+    the URLs a dead run left unfinished, and the archived articles due for a check.
     ``windows``: the stretch of each listing this run read (noted by the bookkeeping as pages come).
     """
 
