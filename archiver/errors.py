@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2  # as argparse: an argument the command cannot use (an unknown profile)
 EXIT_DATAERR = 65  # a damaged record (EX_DATAERR)
 EXIT_NOINPUT = 66  # no archive where one was expected (EX_NOINPUT)
 EXIT_UNAVAILABLE = 69  # a service the command needs cannot be reached: Redis (EX_UNAVAILABLE)
@@ -36,6 +37,8 @@ def explain(error: BaseException, arguments) -> tuple[str, int]:
     if arguments.command == "show" and _is_damage(error):
         return (f"the capture of article {arguments.article} is damaged ({_first_line(error)}): "
                 f"archiver verify --db {db} lists what is damaged, --repair repairs what it can", EXIT_DATAERR)
+    if isinstance(error, ValueError) and "site profile" in str(error):
+        return f"{_first_line(error)}: give --profile NAME (a bundled profile) or a path to a TOML profile", EXIT_USAGE
     if isinstance(error, OSError) and error.strerror:
         where = f" {error.filename}" if error.filename else ""
         return f"cannot read or write{where}: {error.strerror}", EXIT_IOERR

@@ -165,6 +165,11 @@ def test_redis_unreachable(tmp_path, command):
     assert_one_line(done, 69, f"cannot reach Redis at {url}", "--redis-url")
 
 
+def test_unknown_profile_of_a_command():
+    done = archiver("seed", "--profile", "nope", "--redis-url", f"redis://127.0.0.1:{free_port()}/0")
+    assert_one_line(done, 2, "unknown site profile 'nope'", "--profile")
+
+
 def test_archiver_traceback_option(tmp_path):
     done = archiver("show", "1", "--db", str(tmp_path / "missing.db"), "--traceback")
     assert done.returncode == 1 and "Traceback" in done.stderr and "OperationalError" in done.stderr

@@ -90,7 +90,8 @@ def test_no_status_line_off_a_terminal(crawls):
 def test_summary_counts_each_outcome_under_its_own_name(crawls):
     _, piped, db = crawls
     first, second = rows(db, "select * from crawl_runs order by id")
-    assert first["articles_new"] == 68 and first["articles_unchanged"] == 0
+    assert first["articles_new"] == rows(db, "select count(*) from articles")[0][0] > 60
+    assert first["articles_unchanged"] == 0  # a page fetched twice is not an unchanged article
     assert first["pages_refetched"] >= 0 and first["articles_restored"] >= 0
     summary = next(line for line in piped.log.splitlines() if line.startswith("archiver: run 2 "))
     assert re.search(r"0 new, \d+ updated, \d+ unchanged, \d+ gone, \d+ re-stored under another URL, "
@@ -105,16 +106,17 @@ def archiver(*args: str) -> subprocess.CompletedProcess:
 
 def test_status_as_text(crawls):
     _, _, db = crawls
+    articles = rows(db, "select count(*) from articles")[0][0]
     verified = archiver("verify", "--db", str(db))
     assert verified.returncode == 0, verified.stdout[-2000:]
     done = archiver("status", "--db", str(db))
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert f"Archive {db}: 68 articles (0 gone)" in out
-    assert re.search(r"By language: (en 34, ru 34|ru 34, en 34)", out)
+    assert f"Archive {db}: {articles} articles (0 gone)" in out
+    assert re.search(r"By language: (en|ru) \d+, (ru|en) \d+\n", out)
     assert re.search(r"\n  en news_odkb: \d+\n", out)
     assert re.search(r"run 2 .* incremental +finished, exit 0: 0 new", out), out
-    assert re.search(r"run 1 .* first +finished, exit 0: 68 new", out), out
+    assert re.search(rf"run 1 .* first +finished, exit 0: {articles} new", out), out
     assert re.search(r"Revisits due: \d+\n", out)
     assert "Last verify: ok at " in out
     assert re.search(r"WARC store .*/warc: [1-9]\d* files, [\d.]+ (KB|MB)", out), out
@@ -126,8 +128,9 @@ def test_status_as_json(crawls):
     done = archiver("status", "--db", str(db), "--json")
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
-    assert status["articles"] == 68 and status["by_language"] == {"en": 34, "ru": 34}
-    assert sum(row["articles"] for row in status["by_section"]) == 68
+    articles = rows(db, "select count(*) from articles")[0][0]
+    assert status["articles"] == articles and set(status["by_language"]) == {"en", "ru"}
+    assert sum(status["by_language"].values()) == sum(row["articles"] for row in status["by_section"]) == articles
     assert status["first_published"] <= status["last_published"]
     assert [run["id"] for run in status["runs"]] == [2, 1]
     assert status["runs"][1]["status"] == "finished" and status["runs"][1]["exit_code"] == 0
