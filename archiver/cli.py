@@ -269,12 +269,46 @@ size of the WARC and media stores. Plain text, or JSON with --json.""", """\
 TRACEBACK_HELP = "on an error, print its traceback, not one line (default: off)"
 
 
+def add_rebuild(commands) -> None:
+    parser = add_command(commands, "rebuild", "re-derive the archive from WARC files (its own, or another crawler's)",
+                         """\
+Read the WARC files and run every HTML page through the crawl's extraction
+(same profile, classification, normalization, deduplication), on every core,
+into the archive: articles, images, documents (linked to their captures,
+never downloaded), aliases and versions. Into an empty database it makes the
+archive the crawl made. Into an existing one, an article whose extraction
+now gives another title, date or text gets a new version (reason
+"re-extracted"); unchanged articles are left alone. Records that are not
+HTML pages are skipped and counted. Progress on a terminal, else one
+summary line. Exit 0 done, 2 bad argument, 65 damaged WARC record (nothing
+written), 66 missing input or not a WARC file, 74 write failed, 75 the
+archive is in use.""", """\
+  archiver rebuild --db data/archive.db
+  archiver rebuild --db /tmp/new.db --warc data/warc
+  archiver rebuild --db other.db --warc crawl.warc.gz --profile mysite.toml""",
+                         lazy(".rebuild.command:rebuild_command"))
+    parser.add_argument("--db", default="data/archive.db", metavar="PATH",
+                        help="the archive to write, created if missing (default: %(default)s)")
+    parser.add_argument("--warc", nargs="+", metavar="DIR_OR_FILE",
+                        help="WARC files, or directories of them, read in name order (default: warc/ next to the "
+                             "archive)")
+    parser.add_argument("--profile", default="csto", metavar="NAME_OR_TOML",
+                        help="site profile: a bundled name or a TOML file, as the crawl's (default: %(default)s)")
+    parser.add_argument("--processes", type=int, default=None, metavar="N",
+                        help="extraction worker processes, 0 to extract in this process (default: one per core, "
+                             "as EXTRACTION_PROCESSES=auto)")
+    parser.add_argument("--media-dir", metavar="DIR",
+                        help="media store to link (and fill from the WARC files) (default: media/ next to the "
+                             "archive)")
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="archiver", description=DESCRIPTION, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--traceback", action="store_true", help=TRACEBACK_HELP)
     commands = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
-    for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show, add_status):
+    for add in (add_demo, add_seed, add_ingest, add_explore, add_verify, add_show, add_status, add_rebuild):
         add(commands)
     add_wacz(commands)
     for subparser in commands.choices.values():  # also after the command: archiver show 1 --traceback

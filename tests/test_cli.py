@@ -30,7 +30,7 @@ def help_of(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_every_command_is_listed():
-    assert {"demo", "seed", "ingest", "explore", "verify", "show", "status"} <= set(COMMANDS)
+    assert {"demo", "seed", "ingest", "explore", "verify", "show", "status", "rebuild"} <= set(COMMANDS)
     done = help_of()
     assert done.returncode == 0, done.stderr
     for name in COMMANDS:

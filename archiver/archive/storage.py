@@ -71,9 +71,7 @@ class Archive:
 
     def _save_one(self, article: dict, run_id: int | None) -> str:
         now = article.get("fetched_at") or utc_now()
-        row = {k: article.get(k) for k in ARTICLES if k not in ("id", "first_seen", "last_seen", "status")}
-        row.update(date_missing=int(not article.get("published")), image_count=len(article.get("images") or ()),
-                   run_id=run_id, status="live")
+        row = self._article_row(article, run_id)
         existing = self.article_id_for(article["url"])
         if existing is None:
             duplicate = self._same_content(row)
@@ -99,29 +97,52 @@ class Archive:
                 if stored[1] != row["published"]:
                     logger.warning("Publication date of %s changed from %s to %s; the old one is kept as a version",
                                    article["url"], stored[1], row["published"])
-                self._keep_version(article_id, now, run_id)
-                row.pop("url")
-                row["last_seen"] = now
-                if not row.get("listing_title"):
-                    for column in ("listing_title", "listing_date", "listing_url"):
-                        row.pop(column)
-                self.db["articles"].update(article_id, row)
-                self._write_images(article_id, article.get("images") or [])
-                self._write_documents(article_id, article.get("documents") or [])
-                self._write_search_stems(article_id, article)
+                self._replace_content(article_id, article, row, now, run_id)
                 outcome = "updated"
         for other in article.get("aliases") or ():
             if other != article["url"]:
                 self.add_alias(other, article_id, now)
         return outcome
 
-    def _keep_version(self, article_id: int, now: str, run_id: int | None) -> None:
-        """Copy the article's current content to ``article_versions`` before it is replaced."""
+    @staticmethod
+    def _article_row(article: dict, run_id: int | None) -> dict:
+        """The ``articles`` row of an extracted article, but for its id and sightings."""
+        row = {k: article.get(k) for k in ARTICLES if k not in ("id", "first_seen", "last_seen", "status")}
+        row.update(date_missing=int(not article.get("published")), image_count=len(article.get("images") or ()),
+                   run_id=run_id, status="live")
+        return row
+
+    def _replace_content(self, article_id: int, article: dict, row: dict, now: str, run_id: int | None,
+                         reason: str | None = None, last_seen: str | None = None) -> None:
+        """The article's new content (``row``, its images, documents and stems), the old one kept as a version."""
+        self._keep_version(article_id, now, run_id, reason)
+        row = {**row, "last_seen": last_seen or now}
+        row.pop("url")
+        if not row.get("listing_title"):
+            for column in ("listing_title", "listing_date", "listing_url"):
+                row.pop(column)
+        self.db["articles"].update(article_id, row)
+        self._write_images(article_id, article.get("images") or [])
+        self._write_documents(article_id, article.get("documents") or [])
+        self._write_search_stems(article_id, article)
+
+    def _keep_version(self, article_id: int, now: str, run_id: int | None, reason: str | None = None) -> None:
+        """Copy the article's current content to ``article_versions`` before it is replaced (``reason``:
+        ``re-extracted`` by a rebuild, None for an edit)."""
         self.db.execute(
             "INSERT INTO article_versions (article_id, title, published, text, content_hash, fetched_at, run_id,"
-            " superseded_at, superseded_by_run, warc_file, warc_offset) SELECT id, title, published, text,"
-            " content_hash, fetched_at, run_id, ?, ?, warc_file, warc_offset FROM articles WHERE id = ?",
-            [now, run_id, article_id])
+            " superseded_at, superseded_by_run, warc_file, warc_offset, reason) SELECT id, title, published, text,"
+            " content_hash, fetched_at, run_id, ?, ?, warc_file, warc_offset, ? FROM articles WHERE id = ?",
+            [now, run_id, reason, article_id])
+
+    def reextract(self, article_id: int, article: dict, run_id: int | None) -> None:
+        """A rebuild read the capture of an archived article anew and extracted other content: that content
+        replaces the stored one, kept as a version with the reason ``re-extracted`` (in the caller's
+        transaction). Its sightings and status stay the crawl's."""
+        last_seen, status = self.db.execute("SELECT last_seen, status FROM articles WHERE id = ?",
+                                            [article_id]).fetchone()
+        row = {**self._article_row(article, run_id), "status": status}
+        self._replace_content(article_id, article, row, utc_now(), run_id, reason="re-extracted", last_seen=last_seen)
 
     def _update_listing_entry(self, article_id: int, article: dict) -> None:
         if article.get("listing_title"):

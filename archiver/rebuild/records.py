@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParserException
 
@@ -35,6 +36,53 @@ class BadInput(Exception):
 
 
 NO_INPUT, DAMAGED = 66, 65  # sysexits: EX_NOINPUT (missing, not a WARC), EX_DATAERR (a damaged record)
+
+
+class DamagedData(Exception):
+    """Bytes of a WARC file that do not read as a record should."""
+
+
+class _StrictReader(DecompressingBufferedReader):
+    """warcio's reader, but a gzip member that stops decompressing partway is an error (warcio writes a line to
+    stderr and reads on, as if the record had ended there)."""
+
+    def _decompress(self, data):
+        if self.decompressor and data and self.num_block_read:
+            try:
+                return self.decompressor.decompress(data)
+            except zlib.error as error:
+                raise DamagedData(f"gzip data: {error}") from None
+        return super()._decompress(data)
+
+
+class StrictArchiveIterator(ArchiveIterator):
+    """warcio's iterator over a WARC file's records, which raises :class:`DamagedData` where warcio would write a
+    warning and read on: a gzip member damaged partway, a record that does not end where its length says."""
+
+    def __init__(self, fileobj, **options):
+        super().__init__(fileobj, **options)
+        self.reader = _StrictReader(self.fh, block_size=self.reader.block_size)
+
+    def read_to_end(self, record=None):
+        super().read_to_end(record)
+        stream = getattr(self.record, "raw_stream", None)
+        if getattr(stream, "limit", 0) > 0:  # fewer bytes than the record's Content-Length
+            raise DamagedData("the file ends inside a record (cut short)")
+
+    def _consume_blanklines(self):
+        empty_size, first_line = 0, True
+        while True:
+            line = self.reader.readline()
+            if not line:
+                if not getattr(self.reader.decompressor, "eof", True):  # the gzip member has no end
+                    raise DamagedData("the file ends inside a record (cut short)")
+                return None, empty_size
+            if line.rstrip() and not first_line:
+                return line, empty_size
+            if line.rstrip():
+                raise DamagedData("a record does not end where its Content-Length says")
+            empty_size += len(line)
+            first_line = False
 
 
 def warc_paths(inputs: list[str | Path]) -> list[Path]:
@@ -87,15 +135,18 @@ class Capture:
         """A response record's payload, decoded from its transfer and content encodings (as a crawl reads it)."""
         try:
             return self.record.content_stream().read()
+        except DamagedData as error:
+            raise BadInput(f"damaged WARC record in {self.path} at byte {self.offset}: {error}", DAMAGED) from None
         except (zlib.error, OSError, ValueError):  # a body that does not decode as declared: as it was sent
             return self.record.raw_stream.read()
 
 
 def read_records(path: Path) -> Iterator[Capture]:
     """The HTTP response, revisit and request records of one WARC file, in order. Raises :class:`BadInput`."""
+    records = None
     try:
         with path.open("rb") as stream:
-            records = ArchiveIterator(stream, no_record_parse=False, arc2warc=True)
+            records = StrictArchiveIterator(stream, arc2warc=True)
             seen = False
             for record in records:
                 seen = True
@@ -104,17 +155,22 @@ def read_records(path: Path) -> Iterator[Capture]:
                     yield capture
             if not seen:
                 raise BadInput(f"not a WARC file (empty): {path}", NO_INPUT)
-    except ArchiveLoadFailed as error:
-        reason = str(error).splitlines()[0] if str(error) else "unreadable"
-        where = getattr(records, "offset", 0) if "records" in locals() else 0
-        if "Unknown archive format" in reason and where == 0:
-            raise BadInput(f"not a WARC file: {path}", NO_INPUT) from None
-        raise BadInput(f"damaged WARC record in {path} near byte {where}: {reason}", DAMAGED) from None
-    except (zlib.error, EOFError, StatusAndHeadersParserException, ValueError) as error:
-        where = getattr(records, "offset", 0) if "records" in locals() else 0
-        raise BadInput(f"damaged WARC record in {path} near byte {where}: {error}", DAMAGED) from None
+            if records.offset < path.stat().st_size:  # the start of a record, cut short
+                raise DamagedData("the file ends inside a record (cut short)")
+    except (BadInput, GeneratorExit):
+        raise
     except OSError as error:
         raise BadInput(f"cannot read {path}: {error.strerror or error}", NO_INPUT) from None
+    except Exception as error:  # warcio meets damaged bytes with many kinds of exception
+        raise _damaged(path, records, error) from None
+
+
+def _damaged(path: Path, records, error: Exception) -> BadInput:
+    where = getattr(records, "offset", 0) or 0
+    reason = (str(error).splitlines() or [type(error).__name__])[0]
+    if isinstance(error, ArchiveLoadFailed) and "Unknown archive format" in reason and where == 0:
+        return BadInput(f"not a WARC file: {path}", NO_INPUT)
+    return BadInput(f"damaged WARC record in {path} near byte {where}: {reason}", DAMAGED)
 
 
 def _capture(path: Path, offset: int, record) -> Capture | None:
@@ -185,11 +241,12 @@ def payload_at(path: Path, offset: int) -> bytes:
 
 def read_records_from(path: Path, stream) -> Iterator[Capture]:
     try:
-        records = ArchiveIterator(stream, arc2warc=True)
+        records = StrictArchiveIterator(stream, arc2warc=True)
         for record in records:
             capture = _capture(path, records.offset, record)
             if capture is not None:
                 yield capture
-    except (ArchiveLoadFailed, zlib.error, EOFError, StatusAndHeadersParserException, ValueError) as error:
+    except (ArchiveLoadFailed, DamagedData, zlib.error, EOFError, StatusAndHeadersParserException,
+            ValueError) as error:
         raise BadInput(f"damaged WARC record in {path}: {str(error).splitlines()[0] if str(error) else error}",
                        DAMAGED) from None

@@ -5,6 +5,7 @@ exit code. One crawl, shared (module scope); each rebuild is a real ``archiver r
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -52,7 +53,7 @@ def test_rebuild_into_an_empty_database_equals_the_crawl(crawled, tmp_path):
     done = rebuild(db, "--warc", crawled.parent / "warc")
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("Rebuild run 1:"), done.stderr
-    assert not (found := described(differences(dump(crawled), dump(db)))), "\n".join(found)
+    assert not (found := unexplained(described(differences(dump(crawled), dump(db))))), "\n".join(found)
     assert_same_listing_entries(crawled, db)
     assert rows(crawled, "select count(*) from images where sha256 is not null")[0][0] > 0  # media were linked
     # Media linked, never downloaded: every file is in the rebuilt archive's own media store, from the WARC.
@@ -63,6 +64,12 @@ def test_rebuild_into_an_empty_database_equals_the_crawl(crawled, tmp_path):
     assert run["articles_new"] == rows(db, "select count(*) from articles")[0][0]
     skipped = rows(db, "select items_dropped from crawl_runs")[0][0]
     assert '"media":' in skipped and '"redirect":' in skipped
+
+
+def unexplained(found: list[str]) -> list[str]:
+    """Differences but for a section title a crawl left empty that the rebuild took from the section's listing
+    page (crawls that name sections from their listing pages leave none empty)."""
+    return [line for line in found if not re.fullmatch(r"articles \S+: section_title None != '[^']+'", line)]
 
 
 def assert_same_listing_entries(crawled, db) -> None:
@@ -79,7 +86,7 @@ def test_one_process_gives_the_same_archive(crawled, tmp_path):
     db = tmp_path / "rebuilt.db"
     done = rebuild(db, "--warc", crawled.parent / "warc", processes=0)
     assert done.returncode == 0, done.stderr
-    assert not (found := described(differences(dump(crawled), dump(db)))), "\n".join(found)
+    assert not (found := unexplained(described(differences(dump(crawled), dump(db))))), "\n".join(found)
 
 
 def test_rebuild_of_an_unchanged_archive_touches_nothing(crawled, tmp_path):
