@@ -383,11 +383,14 @@ class WarcCaptureMiddleware:
                                                   if earlier.get("record_id") else {})})
         revisit.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
         revisit_id = revisit.rec_headers.get_header("WARC-Record-ID")
-        headers = http.to_bytes()
+        # As named fields (application/warc-fields), which indexers leave out: an HTTP message here would be
+        # indexed and replayed as the page at this date.
+        fields = f"HTTP-Status-Line: {http.protocol} {http.statusline}\r\n".encode("latin-1") + \
+            http.to_bytes().split(b"\r\n", 1)[1]
         metadata = builder.create_warc_record(
-            url, "metadata", payload=BytesIO(headers), length=len(headers),
+            url, "metadata", payload=BytesIO(fields), length=len(fields),
             warc_headers_dict={"WARC-Date": warc_headers["WARC-Date"], "WARC-Concurrent-To": revisit_id,
-                               "Content-Type": "application/http; msgtype=response"})
+                               "Content-Type": "application/warc-fields"})
         return revisit, metadata
 
     def _indexed(self, record, warc_file, offset, length) -> None:
