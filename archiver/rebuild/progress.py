@@ -19,7 +19,7 @@ class Quiet:
     def start_extracting(self, pages: int) -> None:
         pass
 
-    def extracted(self, pages: int, articles: int) -> None:
+    def extracted(self, pages: int, articles: int, final: bool = False) -> None:
         pass
 
     def stop(self) -> None:
@@ -39,6 +39,7 @@ class Live(Quiet):
                                  TextColumn("ETA"), TimeRemainingColumn(),
                                  console=Console(file=stream or sys.stderr), transient=False)
         self.task = None
+        self.records = 0
         self.started = time.monotonic()
         self.last = 0.0
 
@@ -47,16 +48,17 @@ class Live(Quiet):
         self.task = self.progress.add_task("WARC records read", total=None, rate="")
 
     def read(self, records: int) -> None:
+        self.records = records
         if self._due():
             self.progress.update(self.task, completed=records)
 
     def start_extracting(self, pages: int) -> None:
-        self.progress.update(self.task, total=self.progress.tasks[0].completed or 1)
+        self.progress.update(self.task, completed=self.records, total=self.records or 1)
         self.task = self.progress.add_task("pages extracted", total=pages, rate="")
         self.started = time.monotonic()
 
-    def extracted(self, pages: int, articles: int) -> None:
-        if self._due():
+    def extracted(self, pages: int, articles: int, final: bool = False) -> None:
+        if final or self._due():
             rate = pages / max(time.monotonic() - self.started, 1e-6)
             self.progress.update(self.task, completed=pages, rate=f"{articles} articles, {rate:.0f} pages/s")
 

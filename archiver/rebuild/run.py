@@ -130,7 +130,7 @@ class Rebuild:
         extractor = PageExtractor(self.profile_key, self.processes)
         media = MediaLinks(inventory, self.media_dir, self.db)
         batch: list[dict] = []
-        extracted = 0
+        extracted = articles = 0
         try:
             async for capture, summary in self._summaries(extractor, inventory):
                 extracted += 1
@@ -139,12 +139,14 @@ class Rebuild:
                     media.link(row["images"], "src")
                     media.link(row["documents"], "url")
                     batch.append(row)
+                    articles += 1
                 if len(batch) >= BATCH_SIZE:
                     self.outcome.articles.add(save_rederived(archive, batch, self.outcome.run_id, before))
                     batch = []
-                self.display.extracted(extracted, self.outcome.articles.new + self.outcome.articles.re_extracted)
+                self.display.extracted(extracted, articles)
             if batch:
                 self.outcome.articles.add(save_rederived(archive, batch, self.outcome.run_id, before))
+            self.display.extracted(extracted, articles, final=True)
         finally:
             extractor.close()
             self.outcome.media_stored = media.stored
