@@ -29,8 +29,9 @@ from urllib.parse import unquote, urlsplit
 from .normalize import parse_date
 
 # A year, a month and a day next to each other in a path: /2025/06/23/, /2025-06-23-slug, /20250623/, /2025/6/3/
-# (one digit only between separators). Not inside a longer number (a 14-digit archive stamp, an id).
-URL_DATE = re.compile(r"(?<![\d])((?:19|20)\d{2})(?:([/_.-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])"
+# (one digit between separators; a one-digit day ends its path segment: /2023/10/3-questions/ is a month and a
+# slug). Not inside a longer number (a 14-digit archive stamp, an id).
+URL_DATE = re.compile(r"(?<![\d])((?:19|20)\d{2})(?:([/_.-])(0?[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01]|[1-9](?=/|$))"
                       r"|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01]))(?![\d])")
 
 

@@ -16,6 +16,7 @@ from archiver.extraction.published import choose, page_offset, url_date
     ("https://example.org/news/20250623/harbour-reopens", "2025-06-23"),
     ("https://example.org/home/2017/7/12/harbour-reopens", "2017-07-12"),  # one digit between separators
     ("https://example.org/2017/7/123/slug", None),
+    ("https://example.org/2023/10/3-questions-for-the-mayor/", None),  # a month, then a slug
     ("https://example.org/2025/06/harbour-reopens/", None),  # a month is not a day
     ("https://example.org/news/2025/06/31/slug/", None),  # no such day
     ("https://example.org/news/123456789012/slug", None),  # an id, not a date
