@@ -28,7 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 from ..archive.readonly import ReadOnlyArchive
 from .index import capture_row, indexed
 from .repair import read_member
-from .verify_index import RecordProblem, index_problems, parse_line, read_record
+from .verify_index import RecordProblem, index_problems, parse_line, read_record, summary
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_LOCKED = 0, 1, 75
 
@@ -45,6 +45,7 @@ class Verifier:
         self.out = out
         self.problems: list[str] = []
         self.counts = defaultdict(int)
+        self.read_back: dict[tuple[str, int, int], tuple] = {}  # records read whole: the index's check reuses them
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -110,6 +111,7 @@ class Verifier:
             self.problem(f"CORRUPT {where}: unreadable ({type(error).__name__}: {error})")
             return
         headers = record.rec_headers
+        self.read_back[(path.name, row["offset"], row["length"])] = summary(record)
         if record.digest_checker.passed is False:
             self.problem(f"CORRUPT {where}: {'; '.join(map(str, record.digest_checker.problems))}")
         elif row["record_type"] in ("response", "revisit", "request") and \
@@ -150,7 +152,7 @@ class Verifier:
         index = self.warc_dir / "index.cdxj"
         listed = set()
         if index.exists():
-            for text in index_problems(index, self.warc_dir):
+            for text in index_problems(index, self.warc_dir, self.read_back):
                 self.problem(text)
             for line in index.read_text(encoding="utf-8").splitlines():
                 try:

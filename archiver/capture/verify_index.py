@@ -47,6 +47,13 @@ def read_record(path: Path, offset: int, length: int):
                             f"{str(error).splitlines()[0] if str(error) else ''})") from None
 
 
+def summary(record) -> tuple[str, str | None, str | None, str | None]:
+    """What a CDXJ line is checked against: (type, URI, WARC-Date, payload digest) of a record."""
+    headers = record.rec_headers
+    return (record.rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
+            headers.get_header("WARC-Payload-Digest"))
+
+
 def parse_line(line: str) -> tuple[str, str, dict]:
     """(SURT key, timestamp, JSON fields) of a CDXJ line; ValueError if it is not one."""
     key, timestamp, fields = line.split(" ", 2)
@@ -56,8 +63,10 @@ def parse_line(line: str) -> tuple[str, str, dict]:
     return key, timestamp, fields
 
 
-def index_problems(index: Path, warc_dir: Path):
-    """One line per problem of the CDXJ index: unreadable lines, order, and every line against its record."""
+def index_problems(index: Path, warc_dir: Path, known: dict | None = None):
+    """One line per problem of the CDXJ index: unreadable lines, order, and every line against its record.
+    ``known``: (file name, offset, length) -> :func:`summary` of records read back already (the rows' check),
+    which are not read again."""
     lines = index.read_text(encoding="utf-8").splitlines()
     previous = None
     for number, line in enumerate(lines, 1):
@@ -76,28 +85,30 @@ def index_problems(index: Path, warc_dir: Path):
             yield f"CDXJ unreadable line {index.name}:{number}: {line[:120]}"
             continue
         yield from line_problems(f"CDXJ {index.name}:{number}", key, timestamp, fields, warc_dir / filename,
-                                 offset, length)
+                                 offset, length, (known or {}).get((filename, offset, length)))
 
 
-def line_problems(where: str, key: str, timestamp: str, fields: dict, path: Path, offset: int, length: int):
-    """A CDXJ line against the record it points at: URI, date, digest and SURT key."""
-    if not path.exists():
-        yield f"{where}: names {path.name}, which is not in {path.parent}"
-        return
-    try:
-        record, _ = read_record(path, offset, length)
-    except RecordProblem as problem:
-        yield f"{where}: {problem}"
-        return
-    headers = record.rec_headers
-    url = headers.get_header("WARC-Target-URI")
-    if record.rec_type not in ("response", "revisit"):
-        yield f"{where}: points at a {record.rec_type} record ({path.name}@{offset}), not a response or revisit"
+def line_problems(where: str, key: str, timestamp: str, fields: dict, path: Path, offset: int, length: int,
+                  known: tuple | None = None):
+    """A CDXJ line against the record it points at (``known``: its :func:`summary`, if read already): URI, date,
+    digest and SURT key."""
+    if known is None:
+        if not path.exists():
+            yield f"{where}: names {path.name}, which is not in {path.parent}"
+            return
+        try:
+            known = summary(read_record(path, offset, length)[0])
+        except RecordProblem as problem:
+            yield f"{where}: {problem}"
+            return
+    rec_type, url, date, digest = known
+    if rec_type not in ("response", "revisit"):
+        yield f"{where}: points at a {rec_type} record ({path.name}@{offset}), not a response or revisit"
     if fields.get("url") != url:
         yield f"{where}: URL {fields.get('url')} but the record at {path.name}@{offset} is of {url}"
-    if timestamp != cdx_timestamp(headers.get_header("WARC-Date") or ""):
-        yield f"{where}: date {timestamp} but the record's WARC-Date is {headers.get_header('WARC-Date')}"
-    digest = headers.get_header("WARC-Payload-Digest") or "-"
+    if timestamp != cdx_timestamp(date or ""):
+        yield f"{where}: date {timestamp} but the record's WARC-Date is {date}"
+    digest = digest or "-"
     if (fields.get("digest") or "-") != digest:
         yield f"{where}: digest {fields.get('digest')} but the record's payload digest is {digest}"
     if url and key != surt_key(url):
