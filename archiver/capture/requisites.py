@@ -69,11 +69,10 @@ def html_requisites(html: str) -> list[str]:
     for element in tree.iter("script"):
         if element.get("src"):
             found.append(element.get("src"))
-    for element in tree.iter("img", "source", "video", "input", "iframe"):
+    # (an iframe is a page of its own, not a requisite)
+    for element in tree.iter("img", "source", "video", "audio", "embed", "input"):
         if element.tag == "input" and (element.get("type") or "").lower() != "image":
             continue
-        if element.tag == "iframe":
-            continue  # a frame is a page of its own, not a requisite
         found += [element.get(name) for name in IMAGE_ATTRIBUTES if element.get(name)]
         for name in SRCSET_ATTRIBUTES:
             if element.get(name):
