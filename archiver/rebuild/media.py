@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..capture.media_files import media_relpath, safe_extension, store_file, stored_path
 from .inventory import Inventory
 from .records import payload_at
 
@@ -40,9 +41,6 @@ class MediaLinks:
                 entry.update(self._file(url, found))
 
     def _file(self, url: str, found) -> dict:
-        # Imported here: the media store's naming lives with the crawl's media pipeline, a Scrapy module.
-        from ..capture.media import media_relpath, safe_extension, store_file, stored_path
-
         relpath = media_relpath(found.sha256, safe_extension(found.content_type, url))
         target = self.media_dir / relpath
         if not (target.exists() and target.stat().st_size == found.size):
