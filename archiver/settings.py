@@ -40,6 +40,14 @@ DEPTH_LIMIT = 50
 MAX_LINKS_PER_PAGE = 1000  # new links followed from one page (menus and listings hold far fewer)
 MAX_NEW_URLS_PER_DEPTH = 100_000  # URLs no earlier run met, scheduled at one link depth (a site's articles sit at one)
 UNDATED_CHAIN_LIMIT = 3  # article-like pages without a date in a row, past which their new article links are left
+# Sitemaps and feeds (docs/crawling.md, "Sitemaps and feeds"), read on every run besides the links; the profile's
+# [discovery] keys turn them off for one site. Caps: bytes of one file (after decompression), sitemap index
+# levels followed, sitemap files read a host.
+SITEMAPS_ENABLED = True
+FEEDS_ENABLED = True
+SITEMAP_MAX_BYTES = 10 * 1024 * 1024
+SITEMAP_MAX_DEPTH = 3
+SITEMAP_MAX_FILES = 200
 
 # Worker processes for parsing and extraction: "auto" = one per core when there
 # are several, 0 = in the crawl's own process.

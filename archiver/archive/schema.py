@@ -201,7 +201,8 @@ TABLES: tuple[Table, ...] = (
     ), foreign_keys=_BY_ARTICLE_AND_RUN, indexes=(("article_id",),)),
     Table("pages", "The crawl state of every URL: what it is, when it was fetched, its validators.", (
         Column("url", str, "Canonical URL"),
-        Column("kind", str, "`article`, `listing`, `other` (not an article: soft 404, empty page) or `error`"),
+        Column("kind", str, "`article`, `listing`, `other` (not an article: soft 404, empty page), `error` or "
+                            "`sitemap` (a sitemap file read whole, docs/crawling.md)"),
         Column("state", str, "`seen` (scheduled), `fetched`, `stored` (its article is archived, written in the "
                              "same transaction)"),
         Column("http_status", int, "Last HTTP status"),

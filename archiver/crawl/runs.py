@@ -247,7 +247,8 @@ class ArchiveRun:
                         f"{row['pages_refetched']} fetched twice; "
                         f"{row['requests']} requests, {row['errors']} errors"
                         + (f"; FAILED: {failure}" if failure else "")
-                        + (f"; DEGRADED: {degraded}" if degraded else "") + f"; exit {self.exit_code}")
+                        + (f"; DEGRADED: {degraded}" if degraded else "") + found_only(stats)
+                        + f"; exit {self.exit_code}")
         row.update(status=status, finish_reason=reason, coverage=json.dumps(coverage),
                    degraded=degraded, exit_code=self.exit_code, mode=self.mode)
         return row
@@ -336,6 +337,12 @@ class ArchiveRun:
         elif self.quiet and self.exit_code not in (EXIT_OK,):
             for line in self.errors.lines[-50:]:
                 print(line, file=sys.stderr)
+
+
+def found_only(stats: dict) -> str:
+    """The summary's count of articles no link of the run led to (spiders/discovery.py), when there are any."""
+    sitemap, feed = stats.get("archiver/discovery/sitemap_only", 0), stats.get("archiver/discovery/feed_only", 0)
+    return f"; {sitemap} found only through sitemaps, {feed} only through feeds" if sitemap or feed else ""
 
 
 def coverage_drop(current: dict, earlier: list[dict], threshold: float, min_articles: int) -> str | None:

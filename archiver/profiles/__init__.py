@@ -23,6 +23,10 @@ Keys (each is described in ``csto.toml``):
   directory, replacing the usual ``DIRECTORY_INDEX``).
 - ``[article]``: ``container``, ``title``, ``date``, ``remove`` (CSS
   selectors), ``date_formats``, ``dayfirst``.
+- ``[discovery]``: ``sitemaps`` (read the seed hosts' robots.txt ``Sitemap:``
+  lines and ``/sitemap.xml``), ``feeds`` (read feeds), ``feed_urls`` (feeds
+  read besides those the seed pages link: paths on every seed host, or
+  URLs); docs/crawling.md.
 - ``[links]``: ``back``, ``back_to_section``, ``back_to_all_news``,
   ``boilerplate`` (link texts and lines that are navigation); ``pager_marks``
   (class or id marks of the site's pager blocks, added to the generic ones:
@@ -87,6 +91,9 @@ class SiteProfile:
     all_news_link_texts: frozenset[str] = frozenset()
     boilerplate_texts: frozenset[str] = frozenset()
     pager_marks: tuple[str, ...] = ()  # lower-case regular expressions, searched in class and id tokens
+    sitemaps: bool = True  # the seed hosts' sitemaps read on every run
+    feeds: bool = True  # feeds (feed_urls and those the seed pages link) read on every run
+    feed_urls: tuple[str, ...] = ()  # paths on every seed host, or URLs
 
     @cached_property
     def url_rules(self) -> int:
@@ -137,6 +144,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
     urls = data.get("urls", {})
     article = data.get("article", {})
     links = data.get("links", {})
+    discovery = data.get("discovery", {})
 
     def texts(key):
         return frozenset(fold_text(t) for t in links.get(key, []))
@@ -167,6 +175,9 @@ def profile_from_dict(data: dict) -> SiteProfile:
         all_news_link_texts=texts("back_to_all_news"),
         boilerplate_texts=texts("boilerplate"),
         pager_marks=tuple(links.get("pager_marks", ())),
+        sitemaps=bool(discovery.get("sitemaps", True)),
+        feeds=bool(discovery.get("feeds", True)),
+        feed_urls=tuple(discovery.get("feed_urls", ())),
     )
 
 

@@ -23,7 +23,7 @@ VISIBLE_SECTIONS = [s[0] for s in texts.SECTIONS if s[3]]
 
 # item id -> role; odd ids from 3 up, so they are spread over the newest ~30 elements
 ROLES = ["flaky", "slow", "undated", "broken", "cp1251", "nfd", "table", "pdf", "two_sections", "redirect_target",
-         "utm", "sphrase", "index_php", "no_slash", "fragment"]
+         "utm", "sphrase", "index_php", "no_slash", "fragment", "sitemap_only"]
 ROLE_ITEMS = {3 + 2 * i: role for i, role in enumerate(ROLES)}
 HIDDEN_ITEM = 4  # guarantees the hidden section is never empty
 HOME_ONLY_ITEMS = (8, 10)  # the home-only section's elements: not among the sidebar's five newest
@@ -214,8 +214,8 @@ class ReplicaSite:
                 return self._listing_cache[key]
             entries = []
             for art in self.articles(language):
-                if section is not None and section not in art.sections:
-                    continue
+                if section is not None and section not in art.sections or art.role == "sitemap_only":
+                    continue  # another section's, or an article only the sitemap shows (replica/sitemaps.py)
                 if section is None and art.sections[0] == texts.HOME_ONLY_SECTION:
                     continue  # reached only from the home pages (replica/announcements.py)
                 href = art.path if section in (None, art.sections[0]) else f"/news/{section}/{art.path.split('/')[3]}/"

@@ -21,7 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from . import binary, markup, pages, pages_variant, texts
+from . import binary, markup, pages, pages_variant, sitemaps, texts
 from . import requisites  # the template's stylesheets, scripts and images
 from .content import TRAP_BY_PATH, TRAPS, ReplicaSite
 from .model import NEWEST_DATE
@@ -85,6 +85,7 @@ class ReplicaServer:
             raise ValueError("hosts must be two loopback addresses: (English, Russian)")
         self.site, self.slow_seconds, self.huge_page_bytes = site, slow_seconds, huge_page_bytes
         self.send_validators = True  # False: no ETag nor Last-Modified, and never 304 (a server without validators)
+        self.hostile_sitemaps = False  # robots.txt then also lists a looping sitemap index and a 20 MB sitemap
         self.hits: list[dict] = []
         self.rendered: dict = {}  # (host, path, site version) -> Response of a cacheable page
         self.rendered_version = site.version
@@ -265,7 +266,15 @@ class Handler(BaseHTTPRequestHandler):
         html = lambda body, status=200, **kw: Response(status, body, **kw)
 
         if path == "/robots.txt":
-            return Response(200, ROBOTS, "text/plain; charset=UTF-8")
+            robots = ROBOTS + sitemaps.robots_lines(replica.base_urls[role], replica.hostile_sitemaps)
+            return Response(200, robots, "text/plain; charset=UTF-8")
+        if path == "/sitemap-huge.xml" and replica.hostile_sitemaps:
+            length, chunks = sitemaps.huge_sitemap(replica.base_urls[role])
+            return Response(200, chunks=chunks, ctype=sitemaps.XML, length=length, compressible=False)
+        found = sitemaps.route(site, role, replica.base_urls[role], path, replica.hostile_sitemaps)
+        if found:
+            status, body, ctype = found
+            return Response(status, body, ctype, compressible=not ctype.endswith("gzip"))
         if path.startswith(("/upload/", "/local/", "/bitrix/")):
             return self._asset(path)
         if path in STATIC:

@@ -27,6 +27,7 @@ from ..crawl.workers import PageExtractor, default_processes
 from ..extraction.normalize import canonical_url
 from ..extraction.pages import PageSummary, is_document_url, listing_root, next_page
 from ..profiles import load_profile
+from .discovery import Discovery
 from .scope import LinkBounds, OutOfScope, is_html, out_of_scope
 from .seeds import check_seeds
 
@@ -75,6 +76,8 @@ class NewsSpider(scrapy.Spider):
         processes = default_processes() if str(processes).lower() == "auto" else int(processes)
         self.extractor = PageExtractor(self.profile_name or settings.get("SITE_PROFILE"), processes)
         self.crawler.signals.connect(self.extractor.close, signal=signals.spider_closed)
+        # Sitemaps and feeds: one more way in, and signals of edits (spiders/discovery.py).
+        self.discovery = Discovery(self, settings, ARTICLE_PRIORITY, OTHER_PRIORITY)
 
     async def start(self):
         try:  # what the bookkeeping read in the archive as the spider opened
@@ -92,6 +95,8 @@ class NewsSpider(scrapy.Spider):
             if url not in self.scheduled and ((meta.get("seed") or meta.get("hub")) and not is_document_url(url)
                                               or self.in_scope(url)):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
+        async for request in self.discovery.start_requests():  # what the seed hosts' sitemaps and feeds list
+            yield request
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
                 teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0,
@@ -117,7 +122,11 @@ class NewsSpider(scrapy.Spider):
         if page is None or page.problem:
             return
         article = page.article
+        if response.meta.get("seed"):
+            async for request in self.discovery.from_seed_page(response):  # the feeds it links
+                yield request
         if article.is_article and not response.meta.get("hub"):  # a hub is read for its links, never archived
+            self.discovery.note_article(url)
             teaser = response.meta.get("teaser") or self.first_teasers.get(url)
             yield ArticleItem.from_article(article, fetched_at=utc_now(), status=response.status,
                                            aliases=self.requested_urls(response), teaser=teaser,
@@ -148,6 +157,7 @@ class NewsSpider(scrapy.Spider):
 
     def follow_links(self, page: PageSummary, response, is_article: bool, is_listing: bool):
         barren, depth = response.meta.get("barren", 0), response.meta.get("depth", 0)
+        self.discovery.note_links(canonical_url(response.url, self.profile), page.links)
         # Only a listing's entries describe articles; a sidebar's teasers do not.
         teasers = page.teasers if is_listing else {}
         listing = listing_root(page.url, self.profile)
