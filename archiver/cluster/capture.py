@@ -18,7 +18,8 @@ no row lists at the end of its last file: ``archiver verify --repair`` indexes t
 
 Shared through Redis (never cleared by ``archiver seed --reset``, as the archive keeps them between runs):
 ``<stream>:digests`` (payload digest -> the response a later identical payload's ``revisit`` record
-names) and ``<stream>:media`` (media URL -> its stored file: not downloaded again by any worker).
+names), ``<stream>:captured`` (URL -> its last 200 capture, what the revisit record of a 304 refers to) and
+``<stream>:media`` (media URL -> its stored file: not downloaded again by any worker).
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def worker_prefix(prefix: str) -> str:
     return f"{prefix}-{host}-{os.getpid()}"
 
 
+def reference(row: dict) -> dict:
+    """What a revisit record names of the response it stands for."""
+    return {"url": row["url"], "warc_date": row["warc_date"], "record_id": row["record_id"],
+            "payload_digest": row.get("payload_digest")}
+
+
 class CaptureLog:
     """The rows of the records a worker wrote, sent through the item stream once their bytes are on disk;
     the payload-digest lookup for revisit records (this worker's pending rows, then the cluster's)."""
@@ -58,8 +65,10 @@ class CaptureLog:
     def __init__(self, server, stream: str, files: WarcFiles):
         self.server, self.stream, self.files = server, stream, files
         self.digests_key = stream + ":digests"
+        self.captured_key = stream + ":captured"
         self.pending: list[dict] = []
         self.pending_digests: dict[str, dict] = {}
+        self.pending_ok: dict[str, dict] = {}  # URL -> its last 200 response or revisit row, not sent yet
         self.last_flush = time.monotonic()
         self.sent = 0
 
@@ -67,6 +76,8 @@ class CaptureLog:
         self.pending.append(row)
         if row["record_type"] == "response" and row.get("payload_digest"):
             self.pending_digests.setdefault(row["payload_digest"], row)
+        if row["record_type"] in ("response", "revisit") and row.get("status") == 200:
+            self.pending_ok[row["url"]] = row
         if len(self.pending) >= CAPTURE_FLUSH_EVERY:
             self.flush()
 
@@ -77,19 +88,37 @@ class CaptureLog:
         found = self.server.hget(self.digests_key, payload_digest)
         return json.loads(found) if found else None
 
+    def earlier_capture(self, url: str) -> dict | None:
+        """The last 200 capture of ``url`` in the cluster, as the response that holds its payload (what a 304's
+        revisit record refers to), or None."""
+        row = self.pending_ok.get(url)
+        if row is not None:
+            return self._as_response(row)
+        found = self.server.hget(self.captured_key, url)
+        return json.loads(found) if found else None
+
+    def _as_response(self, row: dict) -> dict | None:
+        if row["record_type"] == "response":
+            return reference(row)
+        original = self.original(row["payload_digest"]) if row.get("payload_digest") else None
+        return {**original, "payload_digest": row["payload_digest"]} if original else None
+
     def flush(self) -> None:
         """The pending rows into the stream, once the bytes they point at are on disk."""
         self.last_flush = time.monotonic()
         if not self.pending:
             return
         self.files.sync()
+        captured = {url: json.dumps(found) for url, row in self.pending_ok.items()
+                    if (found := self._as_response(row)) is not None}
         rows, self.pending = self.pending, []
-        digests, self.pending_digests = self.pending_digests, {}
+        digests, self.pending_digests, self.pending_ok = self.pending_digests, {}, {}
         pipe = self.server.pipeline(transaction=True)
         pipe.xadd(self.stream, {"captures": json.dumps(rows, ensure_ascii=False)})
         for digest, row in digests.items():
-            pipe.hsetnx(self.digests_key, digest, json.dumps(
-                {"url": row["url"], "warc_date": row["warc_date"], "record_id": row["record_id"]}))
+            pipe.hsetnx(self.digests_key, digest, json.dumps(reference(row)))
+        if captured:
+            pipe.hset(self.captured_key, mapping=captured)
         pipe.execute()
         self.sent += len(rows)
 
@@ -142,6 +171,10 @@ class WorkerWarcCapture(WarcCaptureMiddleware):
             self.make_durable()
 
     def spider_closed(self, spider, reason):
+        self.finish()
+
+    def finish(self) -> None:
+        """The files closed (on disk) and the last rows sent: as the worker leaves (WorkerRun.leave)."""
         if self.files is None:
             return
         files, self.files = self.files, None

@@ -33,7 +33,7 @@ def start_round(server, key: str, seeds: list[str], reset: bool) -> bool:
     if not reset and server.exists(key):
         return False
     pipe = server.pipeline(transaction=True)
-    pipe.delete(key, key + ":redirects")
+    pipe.delete(key, key + ":redirects", key + ":starter")
     pipe.hset(key, mapping={"id": uuid.uuid4().hex, "started": utc_now(), "seeds": json.dumps(seeds)})
     pipe.execute()
     return True
@@ -120,11 +120,15 @@ class Round:
         counts = {name: int(value) for name, value in
                   ((k.decode(), v) for k, v in self.server.hgetall(self.key).items())
                   if name.startswith(("articles_", "responses_")) or name in WORKER_COUNTS}
+        for column in ARTICLE_COUNTS.values():
+            counts.setdefault(column, 0)
         # Articles that answered "not modified" are unchanged too, as in one process's count.
         counts["articles_unchanged"] = counts.get("articles_unchanged", 0) + counts.pop("not_modified", 0)
         row = {"status": "finished", "finish_reason": "finished", "exit_code": 0, "finished": utc_now(),
                "mode": self._field("mode") or "first", **counts}
-        self.archive.db["crawl_runs"].update(self._run_id, row)
+        columns = self.archive.db["crawl_runs"].columns_dict
+        self.archive.db["crawl_runs"].update(self._run_id, {name: value for name, value in row.items()
+                                                            if name in columns})
         self.server.hset(self.key, "finished", row["finished"])
         logger.info("Round %s finished: crawl run %d, %d new, %d updated, %d unchanged; %d requests",
                     self._field("id"), self._run_id, counts.get("articles_new", 0),

@@ -178,6 +178,9 @@ class ClusterScheduler(Scheduler):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.ack_finished(flush=True)
+        run = worker_run(self.crawler)
+        if run is not None:  # its last records, state and counts, before the writer may see the cluster idle
+            run.leave(reason)
         clean = not self.queue.taken
         self.queue.leave(clean)
         if not clean:
@@ -296,9 +299,40 @@ class ClusterScheduler(Scheduler):
 
 
 class ClusterStartMiddleware:
-    """Spider middleware of cluster mode: workers do not crawl the seeds, ``archiver seed`` pushed them once."""
+    """Spider middleware of cluster mode: the start requests of a round are made once, by its first worker.
+
+    ``archiver seed`` pushes the seeds. The first worker of the round (the one that claims
+    ``<spider>:round:starter``) also runs the spider's ``start()`` as one process does, which on an
+    incremental round adds the section listings and revisits earlier rounds found; they go into the shared
+    queue through the shared dupefilter (the seeds are not queued twice). The other workers only take what
+    ``start()`` would have read, the bookkeeping's knowledge of earlier rounds, for their spider to navigate by.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
 
     async def process_start(self, start):
+        if self.starts_round():
+            logger.info("Cluster mode: this worker starts the round (the seeds, and the sections and revisits "
+                        "earlier rounds found, into the shared queue)")
+            async for element in start:
+                yield element
+            return
+        from ..crawl.bookkeeping import CrawlBookkeeping
+
+        bookkeeping = self.crawler.get_spider_middleware(CrawlBookkeeping)
+        if bookkeeping is not None:  # what start() would have taken (archiver.spiders.news)
+            self.crawler.spider.knowledge = bookkeeping.knowledge
         logger.info("Cluster mode: seeds are not crawled by this worker (push them once with `archiver seed`)")
-        return
-        yield  # an (empty) async generator
+
+    def starts_round(self) -> bool:
+        from scrapy_redis.connection import get_redis_from_settings
+
+        from .addon import ROUND_KEY
+
+        key = ROUND_KEY % {"spider": self.crawler.spider.name} + ":starter"
+        return bool(get_redis_from_settings(self.crawler.settings).set(key, worker_id(), nx=True))

@@ -37,7 +37,7 @@ class WorkerRun(ArchiveRun):
         self.locked_by = self.mode = self.write_failure = self.capture = None
         self.dead_runs = []
         self.exit_code = EXIT_OK
-        self.closing = False
+        self.closing = self.left = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -91,20 +91,33 @@ class WorkerRun(ArchiveRun):
         """Told on stderr at the end (archiver.commands.crawl): the write failure is logged already."""
         return None
 
+    def leave(self, reason: str) -> None:
+        """The worker's last words, before it leaves the cluster (the scheduler calls it before dropping its
+        heartbeat, so that the writer never finishes the round without them): its WARC files closed and their
+        last rows sent, its last crawl-state calls, its counts added to the round."""
+        if self.left:
+            return
+        self.left = True
+        from .addon import ROUND_KEY
+        from .capture import worker_capture
+        from .rounds import add_worker_counts
+
+        capture = worker_capture(self.crawler)
+        if capture is not None:
+            capture.finish()
+        try:
+            if self.write_failure is None:
+                self.send()
+            add_worker_counts(self.server, ROUND_KEY % {"spider": self.crawler.spidercls.name},
+                              self.crawler.stats.get_stats(), self.mode)
+        except Exception:  # noqa: BLE001 - the worker's work is done; its unsent calls are marks only
+            logger.exception("Could not send this worker's last crawl state and counts to the round")
+
     def spider_closed(self, spider, reason):
         if reason == WRITE_ERROR:
             self.exit_code = EXIT_IOERR
         FINISHED_RUNS.append(self)  # the worker's exit code (archiver.commands.crawl)
-        from .addon import ROUND_KEY
-        from .rounds import add_worker_counts
-
-        try:
-            if self.write_failure is None:
-                self.send()  # the last calls (the capture sent its last rows as it closed)
-            add_worker_counts(self.server, ROUND_KEY % {"spider": spider.name}, self.crawler.stats.get_stats(),
-                              self.mode)
-        except Exception:  # noqa: BLE001 - the worker's work is done; its unsent calls are marks only
-            logger.exception("Could not send this worker's last crawl state and counts to the round")
+        self.leave(reason)
 
 
 def worker_run(crawler) -> WorkerRun | None:

@@ -5,7 +5,6 @@ and with the single-process crawl. Then workers and the writer are killed mid-cr
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -18,97 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import crawl_command, project_root
+from archiver.cli import project_root
 
-from conftest import CRAWL_SETTINGS, free_port
+from cluster_processes import (ENV, articles, log_text, needs_redis_server, redis_server, seed, start_worker,  # noqa: F401
+                               start_writer, verify, wait_all)
 
-redis = pytest.importorskip("redis", reason="cluster mode needs the 'cluster' extra: pip install -e '.[cluster]'")
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="needs Debian's redis-server (apt-get install redis-server; .ci/run does)")
-
-# Workers close after the cluster had no work for this long; dead workers are noticed after this long.
-CLUSTER_TEST_SETTINGS = ["MAX_IDLE_TIME_BEFORE_CLOSE=2", "CLUSTER_HEARTBEAT_SECONDS=3"]
-INGEST_IDLE_EXIT = 5
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "SCRAPY_SETTINGS_MODULE": "archiver.settings"}
-ENV.pop("REDIS_URL", None)
-
-
-class RedisServer:
-    def __init__(self, port: int, process: subprocess.Popen):
-        self.port, self.process = port, process
-
-    def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def client(self, db: int):
-        return redis.Redis(port=self.port, db=db)
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
-    """Our own redis-server on a free loopback port, nothing persisted, stopped afterwards."""
-    directory = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(directory)], stdout=open(directory / "redis.log", "w"), stderr=subprocess.STDOUT)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None:
-                pytest.fail(f"redis-server exited: {(directory / 'redis.log').read_text()}")
-            time.sleep(0.05)
-    server = RedisServer(port, process)
-    yield server
-    process.terminate()
-    process.wait(timeout=10)
-
+pytestmark = needs_redis_server
 
 @pytest.fixture(scope="module")
 def truth(replica):
     return {article["url"]: article for article in replica.site.ground_truth(replica.base_urls)}
-
-
-def seed(url: str, seeds: list[str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "archiver.cli", "seed", "--redis-url", url, *seeds],
-                          cwd=project_root(), env=ENV, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def start_worker(url: str, seeds: list[str], log: Path, settings=()) -> subprocess.Popen:
-    # ARCHIVE_DB points at a file that must never appear: workers do not open SQLite.
-    command = crawl_command(seeds, log.parent / "worker-must-not-write.db",
-                            CRAWL_SETTINGS + CLUSTER_TEST_SETTINGS + [f"REDIS_URL={url}", *settings])
-    return subprocess.Popen(command, cwd=project_root(), env=ENV, stdout=open(log, "a"), stderr=subprocess.STDOUT)
-
-
-def start_writer(url: str, db: Path, log: Path, idle_exit: float = INGEST_IDLE_EXIT) -> subprocess.Popen:
-    command = [sys.executable, "-m", "archiver.cli", "ingest", "--redis-url", url, "--db", str(db),
-               "--idle-exit", str(idle_exit)]
-    return subprocess.Popen(command, cwd=project_root(), env=ENV, stdout=open(log, "a"), stderr=subprocess.STDOUT)
-
-
-def wait_all(processes, timeout: float = 90) -> list[int]:
-    deadline = time.monotonic() + timeout
-    codes = []
-    for process in processes:
-        try:
-            codes.append(process.wait(timeout=max(0.1, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            for other in processes:
-                other.kill()
-            pytest.fail("cluster processes did not finish in time")
-    return codes
-
-
-def articles(db: Path) -> list[sqlite3.Row]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute("select * from articles").fetchall()
 
 
 def count_written(db: Path) -> int:
@@ -156,11 +74,6 @@ def media_files(db: Path) -> list[tuple[str, str]]:
                             "select path, sha256 from documents where sha256 is not null").fetchall()
 
 
-def verify(db: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--db", str(db), *options],
-                          cwd=project_root(), env=ENV, capture_output=True, text=True, timeout=120)
-
-
 def assert_same_archive(db: Path, truth: dict, single_db: Path) -> None:
     rows = articles(db)
     stored = {row["url"]: row for row in rows}
@@ -193,10 +106,6 @@ def assert_same_archive(db: Path, truth: dict, single_db: Path) -> None:
     with sqlite3.connect(db) as conn:  # every article points at its captured response
         assert conn.execute("select count(*) from articles a left join captures c on c.warc_file = a.warc_file "
                             "and c.offset = a.warc_offset where c.id is null").fetchone()[0] == 0
-
-
-def log_text(directory: Path) -> str:
-    return "\n".join(path.read_text() for path in sorted(directory.glob("*.log")))
 
 
 def inflight_keys(client) -> list[str]:
