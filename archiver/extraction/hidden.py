@@ -11,14 +11,15 @@ waiting for a script to show it (a paywall's or a lazy template's), and it is wh
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from lxml import etree
 
-# Elements of the body hidden by their attributes (the style's spaces removed: "display: none").
-HIDDEN = etree.XPath(
-    "//body//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none') "
-    "or contains(translate(@style, ' ', ''), 'visibility:hidden')]")
+# Elements that may be hidden: the cheap attribute tests in XPath, the style read in Python (translate() and
+# contains() on every element's style cost twice as much).
+MAY_BE_HIDDEN = etree.XPath("descendant::*[@hidden or @aria-hidden or @style]")
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # What a hidden part must not hold to be set aside: the article itself.
 ARTICLE_INSIDE = etree.XPath("boolean(.//h1 | .//article)")
 
@@ -29,7 +30,7 @@ def hidden_set_aside(tree):
     where it was, with its tail text, so the tree is as it was given."""
     placeholders, set_aside = [], set()
     try:
-        for node in HIDDEN(tree):  # in document order: a part before the parts inside it
+        for node in _hidden(tree):  # in document order: a part before the parts inside it
             if ARTICLE_INSIDE(node) or node.getparent() is None:
                 continue
             if set_aside and any(id(ancestor) in set_aside for ancestor in node.iterancestors()):
@@ -43,3 +44,11 @@ def hidden_set_aside(tree):
     finally:
         for placeholder, node in reversed(placeholders):
             placeholder.getparent().replace(placeholder, node)
+
+
+def _hidden(tree) -> list:
+    body = tree.find("body") if tree.tag != "body" else tree
+    if body is None:
+        return []
+    return [node for node in MAY_BE_HIDDEN(body) if node.get("hidden") is not None
+            or node.get("aria-hidden") == "true" or HIDDEN_STYLE.search(node.get("style") or "")]
