@@ -13,7 +13,7 @@ not a WARC, a record that is damaged.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +141,10 @@ class Capture:
             return self.record.raw_stream.read()
 
 
-def read_records(path: Path) -> Iterator[Capture]:
-    """The HTTP response, revisit and request records of one WARC file, in order. Raises :class:`BadInput`."""
+def read_records(path: Path, index: Callable | None = None) -> Iterator[Capture]:
+    """The HTTP response, revisit and request records of one WARC file, in order. Raises :class:`BadInput`.
+    ``index``, if given, is called with every record (of any type), once read: ``index(record, file name,
+    offset, length)``."""
     records = None
     try:
         with path.open("rb") as stream:
@@ -153,6 +155,9 @@ def read_records(path: Path) -> Iterator[Capture]:
                 capture = _capture(path, records.offset, record)
                 if capture is not None:
                     yield capture
+                if index is not None:
+                    records.read_to_end()
+                    index(record, path.name, *records.member_info)
             if not seen:
                 raise BadInput(f"not a WARC file (empty): {path}", NO_INPUT)
             if records.offset < path.stat().st_size:  # the start of a record, cut short

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..archive.captures import recorded_locations
 from ..archive.lock import ArchiveLock, ArchiveLocked
 from ..archive.rederive import (RebuildCounts, alias_redirects, fill_listing_entries, last_article_id,
                                name_sections, save_rederived)
 from ..archive.run_log import RunLog
 from ..archive.storage import Archive
+from ..capture.index import capture_row
 from ..crawl.item_rows import item_row, missing_field
 from ..crawl.items import ArticleItem
 from ..crawl.workers import PAGES_PER_WORKER, PageExtractor
@@ -59,6 +61,31 @@ class Outcome:
                 f"{a.new} new, {a.re_extracted} re-extracted, {a.unchanged} unchanged, {a.updated} updated by a later "
                 f"capture, {a.aliased} stored under another URL, {a.other_capture} other captures of archived "
                 f"articles; records skipped: {skipped}")
+
+
+class CaptureRows:
+    """The ``captures`` rows of the records read, written in batches: those the archive lacks (all of them in
+    a new archive; those of files no crawl of it wrote in an existing one), so that ``archiver show`` and
+    ``archiver verify`` find the records the articles point at."""
+
+    BATCH = 1000
+
+    def __init__(self, archive: Archive, run_id: int):
+        self.archive, self.run_id, self.rows = archive, run_id, []
+        self.added = 0
+
+    def add(self, record, warc_file: str, offset: int, length: int) -> None:
+        self.rows.append({**capture_row(record, warc_file, offset, length), "run_id": self.run_id})
+        if len(self.rows) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        known = recorded_locations(self.archive.db, rows) if rows else set()
+        rows = [row for row in rows if (row["warc_file"], row["offset"]) not in known]
+        if rows:
+            self.archive.add_captures(rows)
+            self.added += len(rows)
 
 
 class Rebuild:
@@ -129,6 +156,7 @@ class Rebuild:
     async def _extract_all(self, archive: Archive, inventory: Inventory, before: int) -> None:
         extractor = PageExtractor(self.profile_key, self.processes)
         media = MediaLinks(inventory, self.media_dir, self.db)
+        self.captures = CaptureRows(archive, self.outcome.run_id)
         batch: list[dict] = []
         extracted = articles = 0
         try:
@@ -146,6 +174,7 @@ class Rebuild:
                 self.display.extracted(extracted, articles)
             if batch:
                 self.outcome.articles.add(save_rederived(archive, batch, self.outcome.run_id, before))
+            self.captures.flush()
             self.display.extracted(extracted, articles, final=True)
         finally:
             extractor.close()
@@ -157,7 +186,7 @@ class Rebuild:
         window = max(1, 2 * PAGES_PER_WORKER * self.processes)
         pending: deque = deque()
         for path in self.paths:
-            for capture in read_records(path):
+            for capture in read_records(path, index=self.captures.add):
                 if not capture.is_html_page:
                     continue
                 body = inventory.originals.payload(capture)

@@ -8,7 +8,7 @@ import sqlite3
 # Columns that say when or by which run a row was written, not what the archive holds.
 CRAWL_TIME = {"id", "article_id", "fetched_at", "first_seen", "last_seen", "run_id", "superseded_at",
               "superseded_by_run"}
-TABLES = ("articles", "images", "documents", "url_aliases", "article_versions")
+TABLES = ("articles", "images", "documents", "url_aliases", "article_versions", "captures")
 # How a listing showed an article: which of the listings that show it a crawl took first depends on the order
 # its extraction workers finished pages in (compared by listing_entries instead).
 LISTING_ENTRY = {"listing_title", "listing_date", "listing_url"}

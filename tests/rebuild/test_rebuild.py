@@ -59,6 +59,10 @@ def test_rebuild_into_an_empty_database_equals_the_crawl(crawled, tmp_path):
     # Media linked, never downloaded: every file is in the rebuilt archive's own media store, from the WARC.
     for (path, size) in rows(db, "select path, bytes from images where path is not null"):
         assert (tmp_path / path).stat().st_size == size
+    # Every record indexed (compared above): the rebuilt archive checks out against the crawl's WARC files.
+    checked = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--db", str(db), "--warc-dir",
+                              str(crawled.parent / "warc")], cwd=project_root(), capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     run = rows(db, "select * from crawl_runs")[0]
     assert (run["mode"], run["status"], run["exit_code"]) == ("rebuild", "finished", 0)
     assert run["articles_new"] == rows(db, "select count(*) from articles")[0][0]
