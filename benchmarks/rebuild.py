@@ -7,7 +7,8 @@ against bare trafilatura over the same pages, and the peak memory of the whole p
 
 For each size a replica of that many articles (both languages) is served and crawled once, all cores, into a
 temporary directory (bench.py's crawl: media off, no politeness delays); the rebuild then reads that crawl's
-WARC files. Each rebuild (a real ``archiver rebuild`` subprocess into a new database) is timed whole, from its
+WARC files. One process is ``--processes 0`` on one core (``taskset -c 0``: reading, extraction and writing in
+the one process); all processes is one extraction worker per core, every core. Each rebuild (a real ``archiver rebuild`` subprocess into a new database) is timed whole, from its
 start to its exit (both passes over the WARC files, start-up and the analysis layer's refresh included), and
 ``--repeat`` times: the fastest run is reported, with the highest memory peaks seen. Bare trafilatura
 (``trafilatura.extract`` on each HTML page's bytes, in this process) is timed over the same pages, the WARC
@@ -59,13 +60,13 @@ def bare_trafilatura(warc_dir: Path) -> dict:
     return {"seconds": seconds, "pages": pages, "pages_per_second": pages / seconds if seconds else 0.0}
 
 
-def rebuild(warc_dir: Path, workdir: Path, processes: int) -> dict:
+def rebuild(warc_dir: Path, workdir: Path, processes: int, one_core: bool = False) -> dict:
     db = workdir / f"rebuild-{processes}" / "archive.db"
     shutil.rmtree(db.parent, ignore_errors=True)
     db.parent.mkdir(parents=True)
     command = [sys.executable, "-m", "archiver.cli", "rebuild", "--db", str(db), "--warc", str(warc_dir),
                "--processes", str(processes)]
-    result = run_measured(command)
+    result = run_measured(command, one_core=one_core)
     with sqlite3.connect(db) as conn:
         result["articles"] = conn.execute("select count(*) from articles").fetchone()[0]
     result.pop("stdout")
@@ -84,7 +85,8 @@ def bench(warc_dir: Path, workdir: Path, repeat: int, crawled_articles: int | No
     pages = sum(1 for _ in html_pages(warc_dir))
     bare = min((bare_trafilatura(warc_dir) for _ in range(repeat)), key=lambda run: run["seconds"])
     every = available_cores()
-    one = fastest([rebuild(warc_dir, workdir, 1) for _ in range(repeat)])
+    # One process: extraction in the rebuild's own process, on one core (taskset), as bench.py's one-core crawl.
+    one = fastest([rebuild(warc_dir, workdir, 0, one_core=True) for _ in range(repeat)])
     all_cores = fastest([rebuild(warc_dir, workdir, every) for _ in range(repeat)])
     for run in (one, all_cores):
         run["pages_per_second"] = pages / run["seconds"]
