@@ -11,11 +11,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from archiver.cli import crawl_command, project_root
+from archiver.cli import project_root
 from archiver.replica import ReplicaSite, serve_replica
 from conftest import CRAWL_SETTINGS, free_port, rows, run_crawl
 

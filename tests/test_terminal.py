@@ -8,6 +8,8 @@ import os
 import pty
 import re
 import select
+import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -56,23 +58,25 @@ def crawls(tmp_path_factory):
     return terminal, piped, db
 
 
-def status_lines(output: str) -> list[str]:
-    return [line for line in re.split(r"[\r\n]", output) if "pages done" in line]
+def status_lines(output: str, mark: str) -> list[str]:
+    """The status display's lines holding ``mark`` (it writes each as it refreshes)."""
+    return [line for line in re.split(r"[\r\n]", output) if mark in line]
 
 
 def test_status_line_in_a_terminal(crawls):
     (code, output), _, _ = crawls
     assert code == 0, output[-3000:]
-    lines = status_lines(output)
-    assert lines, output[-3000:]
-    last = lines[-1]
+    done, pace = status_lines(output, "pages done"), status_lines(output, "pages/s")
+    assert done and pace, output[-3000:]
+    last = done[-1]
     for words in ("pages done", "queued", "articles", "new", "updated", "unchanged", "listing pages", "media",
-                  "errors", "pages/s", "left:"):
+                  "errors"):
         assert words in last, last
-    assert any(re.search(r"left: (\d+ listing pages queued in \d+ sections|no listing page queued)", line)
-               for line in lines)
-    assert any("queue empty in ≥" in line for line in lines)  # the estimate, while pages were queued
     assert re.search(r"articles [1-9]\d* new", last), last
+    assert all(re.search(r"[\d.]+ pages/s · left: ", line) for line in pace), pace
+    assert any(re.search(r"left: (\d+ listing pages queued in \d+ sections|no listing page queued)", line)
+               for line in pace)
+    assert any("queue empty in ≥" in line for line in pace)  # the estimate, while pages were queued
     # Log lines still print, above it; Scrapy's per-minute line does not; the summary comes after the status line.
     assert "[scrapy.core.engine] INFO: Spider opened" in output
     assert "pages/min" not in output
@@ -141,9 +145,6 @@ def test_status_as_json(crawls):
 
 def test_status_without_a_revisit_schedule(crawls, tmp_path):
     """An archive whose pages table has no next_revisit column: no revisit scheduled."""
-    import shutil
-    import sqlite3
-
     _, _, db = crawls
     copy = tmp_path / "archive.db"
     shutil.copy(db, copy)

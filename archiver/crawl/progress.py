@@ -1,8 +1,8 @@
-"""A live status line at the bottom of an interactive crawl's terminal (rich), in place of Scrapy's LogStats line.
+"""Live status lines at the bottom of an interactive crawl's terminal (rich), in place of Scrapy's LogStats line.
 
 Only when stderr is a terminal and logging is on (not ``--nolog``), and ``PROGRESS_ENABLED`` is on: off a
 terminal (cron, a pipe, a log file) nothing changes, and rich is not even imported. Log lines still print,
-above the status line. The line shows the requests done and queued, the articles new / updated / unchanged,
+above the status lines. They show the requests done and queued, the articles new / updated / unchanged,
 the listing pages read, the media and page requisites fetched, the errors, the current rate, and what is
 known of what is left: listing pages queued (and in how many sections), revisits due, and when the queue
 empties at the current rate (a lower bound: each page read may queue more).
@@ -10,6 +10,7 @@ empties at the current rate (a lower bound: each page read may queue more).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sys
 import time
@@ -31,7 +32,7 @@ def wanted(settings, stream=None) -> bool:
 
 
 class Counts:
-    """What the status line shows, from the crawl's stats and the listing pages it saw queued and answered."""
+    """What the status lines show, from the crawl's stats and the listing pages it saw queued and answered."""
 
     def __init__(self, stats):
         self.stats = stats
@@ -67,9 +68,9 @@ class Counts:
                  f"{unchanged:,} unchanged",
                  f"{self.value('archiver/pages/listing'):,} listing pages",
                  f"media {media:,}" + (f", requisites {requisites:,}" if requisites else ""),
-                 f"{self.value('log_count/ERROR'):,} errors",
-                 f"{rate:.1f} pages/s"]
-        return " · ".join(parts + [self.left(queued, rate)])
+                 f"{self.value('log_count/ERROR'):,} errors"]
+        # Two lines, each cut to the terminal's width: what is done, then the pace and what is left.
+        return " · ".join(parts) + "\n" + f"{rate:.1f} pages/s · " + self.left(queued, rate)
 
     def left(self, queued: int, rate: float) -> str:
         """What the crawl knows is left."""
@@ -134,6 +135,7 @@ class TerminalProgress:
                          redirect_stdout=False, redirect_stderr=True)
         terminal = sys.stderr
         self.live.start()
+        atexit.register(self.stop)
         # Log handlers keep the stream they were made with: they write through rich's proxy now, above the line.
         for handler in logging.getLogger().handlers:
             if isinstance(handler, logging.StreamHandler) and handler.stream is terminal:
@@ -142,7 +144,8 @@ class TerminalProgress:
         self.loop.start(REFRESH_SECONDS)
 
     def refresh(self):
-        self.live.update(self.text(self.counts.line(), overflow="ellipsis", no_wrap=True), refresh=True)
+        if self.live is not None:
+            self.live.update(self.text(self.counts.line(), overflow="ellipsis", no_wrap=True), refresh=True)
 
     def request_scheduled(self, request, spider):
         if request.meta.get("pagination"):
@@ -163,10 +166,17 @@ class TerminalProgress:
 
     def spider_closed(self, spider):
         """Gone before the run's summary is printed: the summary takes its place."""
+        self.stop()
+
+    def stop(self):
+        """The terminal as it was (cursor shown, log lines straight to it); also at exit, should the crawl end
+        without closing the spider (a second Ctrl-C)."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         for handler, stream in self.streams:
             handler.setStream(stream)
+        self.streams = []
         logging.getLogger(LOGSTATS_LOGGER).removeFilter(self.drop_logstats)
         if self.live is not None:
-            self.live.stop()
+            live, self.live = self.live, None
+            live.stop()
