@@ -26,8 +26,13 @@ class ChangeSignals:
         self.checked = 0
 
     def state(self):
-        run = self.crawler.get_extension(ArchiveRun)
-        return run.state if run is not None and not run.locked else None
+        """The run's crawl state in its archive; None without one (a cluster worker's goes to the writer)."""
+        try:
+            run = self.crawler.get_extension(ArchiveRun)
+        except (KeyError, RuntimeError):
+            return None
+        state = run.state if run is not None and not run.locked else None
+        return state if getattr(getattr(state, "archive", None), "db", None) is not None else None
 
     def due_now(self, signalled: dict[str, str], source: str) -> list[str]:
         """The archived articles of ``signalled`` (URL -> when ``source`` says it changed) to check in this run."""

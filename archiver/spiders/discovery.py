@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from ..crawl.change_signals import ChangeSignals
 from ..extraction.feeds import FeedError, alternate_feeds, read_feed
 from ..extraction.normalize import canonical_url
+from .scope import is_html
 from .sitemaps import CappedFetcher, SitemapReader
 
 SOURCES = ("sitemap", "feed")
@@ -31,6 +32,7 @@ class Discovery:
         self.signals = ChangeSignals(spider.crawler, spider.logger)
         self.sitemaps = SitemapReader(self.fetcher, settings.getint("SITEMAP_MAX_DEPTH"),
                                       settings.getint("SITEMAP_MAX_FILES"), None if spider.full else self.signals)
+        self.hosts_read: set[str] = set()
         self.feeds_read: set[str] = set()
         self.found: dict[str, str] = {}  # URL -> the source that scheduled it, while no link led to it
         self.only: set[str] = set()  # articles among them
@@ -39,14 +41,16 @@ class Discovery:
     def stats(self):  # the crawler's, once the crawl starts
         return self.spider.crawler.stats
 
-    def host_bases(self) -> list[str]:
-        return list(dict.fromkeys(f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, self.spider.seeds)))
-
-    async def start_requests(self):
-        """Requests for what the seed hosts' sitemaps and the profile's feeds list (after the seeds)."""
-        if not self.spider.crawler.crawling:  # start() outside a crawl (tests, `archiver seed`): nothing to fetch with
+    async def after_seed(self, response):
+        """Requests for what the seed's host publishes, read once a run by whichever process reads a seed of the
+        host (in cluster mode, the worker that took it): its sitemaps, the profile's feeds on it, and the feeds
+        the seed page links. A seed that answered 304 still leads to its host's sitemaps and feeds."""
+        if not self.spider.crawler.crawling:  # told to stop
             return
-        for base in self.host_bases():
+        parts = urlsplit(response.url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        if parts.netloc in self.spider.hosts and base not in self.hosts_read:
+            self.hosts_read.add(base)
             if self.sitemaps_on:
                 async for request in self.from_sitemaps(base):
                     yield request
@@ -55,14 +59,10 @@ class Discovery:
                     async for request in self.from_feed(canonical_url(url if "//" in url else base + url,
                                                                       self.profile)):
                         yield request
-
-    async def from_seed_page(self, response):
-        """Requests for what the feeds a seed page links list."""
-        if not self.feeds_on:
-            return
-        for url in alternate_feeds(response.body, response.url):
-            async for request in self.from_feed(canonical_url(url, self.profile)):
-                yield request
+        if self.feeds_on and response.status == 200 and is_html(response):
+            for url in alternate_feeds(response.body, response.url):
+                async for request in self.from_feed(canonical_url(url, self.profile)):
+                    yield request
 
     async def from_sitemaps(self, base: str):
         signalled: dict[str, str] = {}

@@ -95,8 +95,6 @@ class NewsSpider(scrapy.Spider):
             if url not in self.scheduled and ((meta.get("seed") or meta.get("hub")) and not is_document_url(url)
                                               or self.in_scope(url)):
                 yield self.request(url, barren=0, priority=OTHER_PRIORITY, **meta)
-        async for request in self.discovery.start_requests():  # what the seed hosts' sitemaps and feeds list
-            yield request
 
     def request(self, url: str, barren: int, priority: int, pagination: bool = False, referer: str = "",
                 teaser: tuple | None = None, seed: bool = False, dont_filter: bool = False, depth: int = 0,
@@ -113,6 +111,13 @@ class NewsSpider(scrapy.Spider):
         return self.request(url, barren=0, priority=ARTICLE_PRIORITY, dont_filter=True)
 
     async def parse(self, response):
+        async for element in self.read_page(response):
+            yield element
+        if response.meta.get("seed"):  # then what its host publishes: sitemaps, feeds (spiders/discovery.py)
+            async for request in self.discovery.after_seed(response):
+                yield request
+
+    async def read_page(self, response):
         url, page = canonical_url(response.url, self.profile), None
         if response.status not in ANSWERS_WITHOUT_PAGE and is_html(response):
             page = await self.summarize(response, urgent=not self.profile.looks_like_article_url(url))
@@ -122,9 +127,6 @@ class NewsSpider(scrapy.Spider):
         if page is None or page.problem:
             return
         article = page.article
-        if response.meta.get("seed"):
-            async for request in self.discovery.from_seed_page(response):  # the feeds it links
-                yield request
         if article.is_article and not response.meta.get("hub"):  # a hub is read for its links, never archived
             self.discovery.note_article(url)
             teaser = response.meta.get("teaser") or self.first_teasers.get(url)
