@@ -73,23 +73,29 @@ def test_an_edit_only_the_lastmod_tells_is_caught_by_the_next_run(server, first_
     url = server.base_urls["en"] + old.path
     before = rows(db, "select id, content_hash from articles where url = ?", url)[0]
     edit_body_only(site, old)
+    touched = site.articles("en")[27]  # a newer lastmod, the same page: the check is conditional, answered 304
+    touched.modified = time.time()
+    site.version += 1
 
     hits = len(server.hits)
     second = run_crawl(server.seeds, db)
     assert second.returncode == 0, second.log[-3000:]
     assert "incremental crawl" in second.log
-    assert "archived articles changed since fetched 1, checked now 1, due next run 0" in second.log
+    assert "archived articles changed since fetched 2, checked now 2, due next run 0" in second.log
     fetched = [hit for hit in server.hits[hits:] if hit["path"] == old.path and hit["host"].startswith("127.0.0.1")]
     assert [hit["status"] for hit in fetched] == [200], fetched
+    assert [hit["status"] for hit in server.hits[hits:] if hit["path"] == touched.path
+            and hit["host"].startswith("127.0.0.1")] == [304]
     after = rows(db, "select content_hash from articles where id = ?", before["id"])[0]
     assert after["content_hash"] != before["content_hash"]
     assert rows(db, "select count(*) from article_versions where article_id = ?", before["id"])[0][0] == 1
     assert re.search(r"1 updated", second.log), second.log[-1000:]
     # Unchanged articles whose lastmod is older than their fetch are not requested, nor the sitemaps the index
-    # dates before the first run read them: only the edited article's section's is read again.
+    # dates before the first run read them: only the sections' of the two articles are read again.
     paths = [hit["path"] for hit in server.hits[hits:] if hit["host"].startswith("127.0.0.1")]
     assert site.articles("en")[26].path not in paths
-    assert [path for path in paths if path.startswith("/sitemap-iblock")] == [sitemaps.section_file(old.sections[0])]
+    assert {path for path in paths if path.startswith("/sitemap-iblock")} == \
+        {sitemaps.section_file(article.sections[0]) for article in (old, touched)}
 
 
 def test_turned_off_neither_sitemaps_nor_feeds_are_read(server, tmp_path):
