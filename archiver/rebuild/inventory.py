@@ -9,6 +9,7 @@ What is kept is a few hundred bytes per record, never a payload.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class Inventory:
     redirects: dict[str, str] = field(default_factory=dict)  # URL -> where its 3xx answer led (absolute)
     media: dict[str, MediaCapture] = field(default_factory=dict)  # URL -> its first download
     originals: Originals = field(default_factory=Originals)
-    referers: dict[str, str] = field(default_factory=dict)  # response record id -> its request's Referer
+    referers: dict[int, str] = field(default_factory=dict)  # hash of a response record id -> its request's Referer
 
     def final_url(self, url: str) -> str:
         """Where a URL's redirects end (itself when it was not redirected)."""
@@ -82,8 +83,8 @@ def take_inventory(paths: list[Path], progress: Callable[[int], None] = lambda r
             read += 1
             progress(read)
             if capture.record_type == "request":
-                if capture.referer and capture.concurrent_to:
-                    inventory.referers[capture.concurrent_to] = capture.referer
+                if capture.referer and capture.concurrent_to:  # a few listing pages are the referers of most
+                    inventory.referers[hash(capture.concurrent_to)] = sys.intern(capture.referer)
                 continue
             what = kind(capture)
             if capture.record_type == "revisit" and inventory.originals.of(capture) is None:

@@ -203,27 +203,38 @@ def _capture(path: Path, offset: int, record) -> Capture | None:
 
 
 class Originals:
-    """Where each response record is, to read a revisit's payload from its original."""
+    """Where each response record is, to read a revisit's payload from its original.
+
+    Kept for every response record of every file, so kept small: keys are hashes of the record id, target and
+    date, digest (a few bytes where the strings take a hundred), a place is the file's number and the offset.
+    """
 
     def __init__(self):
-        self.by_id: dict[str, tuple[Path, int]] = {}
-        self.by_target: dict[tuple[str, str], tuple[Path, int]] = {}
-        self.by_digest: dict[str, tuple[Path, int]] = {}
+        self.files: list[Path] = []
+        self.numbers: dict[Path, int] = {}
+        self.by_id: dict[int, tuple[int, int]] = {}
+        self.by_target: dict[int, tuple[int, int]] = {}
+        self.by_digest: dict[int, tuple[int, int]] = {}
 
     def note(self, capture: Capture) -> None:
         """A response record: a revisit may name it."""
-        where = (capture.path, capture.offset)
+        number = self.numbers.get(capture.path)
+        if number is None:
+            number = self.numbers[capture.path] = len(self.files)
+            self.files.append(capture.path)
+        where = (number, capture.offset)
         if capture.record_id:
-            self.by_id[capture.record_id] = where
-        self.by_target.setdefault((capture.url, capture.date), where)
+            self.by_id[hash(capture.record_id)] = where
+        self.by_target.setdefault(hash((capture.url, capture.date)), where)
         if capture.payload_digest:
-            self.by_digest.setdefault(capture.payload_digest, where)
+            self.by_digest.setdefault(hash(capture.payload_digest), where)
 
     def of(self, revisit: Capture) -> tuple[Path, int] | None:
-        """The response record a revisit stands for, or None when none was read."""
+        """The response record (file, offset) a revisit stands for, or None when none was read."""
         record_id, uri, date = revisit.refers_to
-        return (self.by_id.get(record_id) or self.by_target.get((uri, date))
-                or self.by_digest.get(revisit.payload_digest))
+        where = ((record_id and self.by_id.get(hash(record_id))) or self.by_target.get(hash((uri, date)))
+                 or (revisit.payload_digest and self.by_digest.get(hash(revisit.payload_digest))))
+        return (self.files[where[0]], where[1]) if where else None
 
     def payload(self, capture: Capture) -> bytes | None:
         """The decoded payload of a response record, or of the original of a revisit (None if it has none)."""

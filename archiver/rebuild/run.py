@@ -98,7 +98,7 @@ class Rebuild:
         self.outcome = Outcome()
         self.first_teasers: dict[str, tuple] = {}  # article URL -> how a listing first showed it
         self.teasers: dict[str, dict[str, tuple]] = {}  # article URL -> {listing page URL: how it showed it}
-        self.referers: dict[str, str] = {}  # response record id -> the page whose link was followed
+        self.referers: dict[int, str] = {}  # hash of a response record id -> the page whose link was followed
         self.section_titles: dict[str, str] = {}  # section listing -> the title its first page shows
         self.led_here: dict[str, list[str]] = {}  # URL -> the URLs whose redirects end there
 
@@ -223,7 +223,7 @@ class Rebuild:
             self._note_section_title(capture, article)
             return None
         requested = [canonical_url(url, self.profile) for url in (*self.led_here.get(capture.url, ()), capture.url)]
-        teaser = self._teaser(requested, self.referers.get(capture.record_id, ""))
+        teaser = self._teaser(requested, self.referers.get(hash(capture.record_id), ""))
         item = ArticleItem.from_article(article, fetched_at=iso_time(capture.date), status=capture.status,
                                         aliases=requested, teaser=teaser, warc=(capture.warc_file, capture.offset),
                                         documents=summary.documents, search_stems=summary.search_stems)
