@@ -17,7 +17,8 @@ With a Redis URL, :class:`ClusterAddon` (listed in ``ADDONS``) switches a crawl 
   (:mod:`archiver.cluster.ingest`);
 - WARC files and media written by each worker, their locations sent through the
   stream for the writer to index (:mod:`archiver.cluster.capture`);
-- safe per-worker politeness defaults.
+- safe per-worker politeness defaults, and one host paced across the cluster
+  (:mod:`archiver.cluster.politeness`).
 
 Commands (their parsers are in :mod:`archiver.cli`): ``archiver seed`` and ``archiver ingest``.
 """
@@ -38,7 +39,7 @@ CLUSTER_SETTINGS = {
     "SCHEDULER_QUEUE_CLASS": "archiver.cluster.scheduler.ReliablePriorityQueue",
     "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
     "SCHEDULER_PERSIST": True,  # a worker leaving never clears the shared queue
-    # Politeness is per worker: N workers make N times these per host.
+    # Per worker; CLUSTER_HOST_DELAY (default: DOWNLOAD_DELAY) paces a host across the cluster.
     "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
     "DOWNLOAD_DELAY": 1.0,
 }
@@ -51,6 +52,8 @@ CLUSTER_DEFAULTS = {
     # in-flight requests go back into the queue.
     "CLUSTER_HEARTBEAT_SECONDS": 30,
     "CLUSTER_ITEMS_STREAM": "%(spider)s:archive",
+    # Seconds between two requests to one host from the whole cluster; empty: DOWNLOAD_DELAY; 0: off.
+    "CLUSTER_HOST_DELAY": "",
 }
 SPIDER_NAME = "news"
 INGEST_GROUP = "archiver"
@@ -70,6 +73,7 @@ def apply_cluster_settings(settings) -> bool:
     from scrapy.utils.misc import load_object
 
     from .capture import WorkerMediaPipeline, WorkerWarcCapture
+    from .politeness import ClusterPoliteness
     from .pipelines import RedisStreamPipeline
     from .scheduler import ClusterStartMiddleware
     from ..capture.media import MediaPipeline
@@ -87,6 +91,8 @@ def apply_cluster_settings(settings) -> bool:
     except KeyError:  # no archive pipeline configured: still send the items to the writer
         settings.set_in_component_priority_dict("ITEM_PIPELINES", RedisStreamPipeline, 300)
     settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", ClusterStartMiddleware, 0)
+    # One host's requests paced across the whole cluster, closest to the downloader (archiver.cluster.politeness).
+    settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", ClusterPoliteness, 990)
     # Capture on the worker, indexing at the writer (archiver.cluster.capture).
     for setting, single, worker in (("DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, WorkerWarcCapture),
                                     ("ITEM_PIPELINES", MediaPipeline, WorkerMediaPipeline)):

@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 # Methods of CrawlState a worker sends to the writer (with their arguments), in the order it calls them.
 FORWARDED = ("mark", "touch", "note_listing_entry", "note_section_title", "record_removal")
-PARTS = ("known", "fetched", "aliases", "validators", "listings", "refetch", "due", "meta")
+PARTS = ("known", "fetched", "aliases", "validators", "listings", "refetch", "due", "fetch_times", "sitemaps",
+         "meta")
 
 
 def snapshot_key(stream: str, part: str) -> str:
@@ -48,7 +49,7 @@ def redirects_key(stream: str) -> str:
 def publish(server, archive, stream: str, run_id: int | None = None) -> dict[str, int]:
     """Publish what workers need to crawl incrementally (see above); returns the size of each part."""
     from ..archive.crawl_state import CrawlState
-    from ..archive.snapshot import all_validators, answered_listings
+    from ..archive.snapshot import all_validators, answered_listings, article_fetch_times, sitemap_reads
 
     state = CrawlState(archive, run_id or 0)
     parts = {
@@ -58,6 +59,8 @@ def publish(server, archive, stream: str, run_id: int | None = None) -> dict[str
         "validators": {url: json.dumps(pair) for url, pair in all_validators(archive.db).items()},
         "listings": {url: "1" for url in answered_listings(archive.db)},
         "refetch": {url: "1" for url in state.to_refetch()},
+        "fetch_times": {url: json.dumps(times) for url, times in article_fetch_times(archive.db).items()},
+        "sitemaps": {url: json.dumps(when) for url, when in sitemap_reads(archive.db).items()},
     }
     due, live = [], 0
     if hasattr(state, "due_revisits"):  # the archive's revisit schedule
@@ -121,10 +124,20 @@ class StateReplay:
 # -- the worker's side ------------------------------------------------------------
 
 
+class LocalArchive:
+    """What the crawl's change signals read of a run's archive (``archive.db``), from the snapshot: an in-memory
+    copy (:func:`archiver.archive.snapshot.local_copy`). Their marks of articles due stay on this worker: the next
+    round reads the same sitemaps and feeds again."""
+
+    def __init__(self, state: "WorkerState"):
+        from ..archive.snapshot import local_copy
+
+        self.db = local_copy({url: tuple(times) for url, times in state._read("fetch_times").items()},
+                             state.aliases(), state._read("sitemaps"))
+
+
 class WorkerState:
     """What the crawl's bookkeeping asks of a run's crawl state, on a cluster worker (see above)."""
-
-    archive = None
 
     def __init__(self, server, stream: str):
         self.server, self.stream = server, stream
@@ -132,6 +145,13 @@ class WorkerState:
         self.revisit_policy = None  # set by the bookkeeping; the writer's schedule is the archive's
         self._known = self._read("known")
         self._validators = self._read("validators")
+        self._archive = None
+
+    @property
+    def archive(self) -> LocalArchive:
+        if self._archive is None:  # built when first asked for (sitemaps and feeds read with change signals)
+            self._archive = LocalArchive(self)
+        return self._archive
 
     def _read(self, part: str) -> dict:
         raw = self.server.hgetall(snapshot_key(self.stream, part))
