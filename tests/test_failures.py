@@ -82,10 +82,12 @@ def test_unknown_profile_with_nolog_says_so(tmp_path):
     assert done.stderr.count("\n") == 1 and done.stdout == ""
 
 
-def test_traceback_option_shows_the_traceback(tmp_path):
-    done = scrapy_crawl(tmp_path / "a.db", "-a", f"start_urls=http://127.0.0.1:{free_port()}/news/", "--traceback")
+@pytest.mark.parametrize("asking", [["--traceback"], ["-s", "LOG_LEVEL=DEBUG"]])
+def test_tracebacks_when_asked_for(tmp_path, asking):
+    done = scrapy_crawl(tmp_path / "a.db", "-a", f"start_urls=http://127.0.0.1:{free_port()}/news/", *asking)
     assert done.returncode == 3
     assert "Traceback" in done.stderr  # the robots.txt middleware's, as Scrapy logs it
+    assert done.stderr.strip().splitlines()[-1].endswith("exit 3")  # and the failure's line still last
 
 
 # -- archiver commands ----------------------------------------------------------------------------------------------
