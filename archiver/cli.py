@@ -282,7 +282,7 @@ now gives another title, date or text gets a new version (reason
 HTML pages are skipped and counted. Progress on a terminal, else one
 summary line. Exit 0 done, 2 bad argument, 65 damaged WARC record (nothing
 written), 66 missing input or not a WARC file, 74 write failed, 75 the
-archive is in use.""", """\
+archive is in use, 130 interrupted.""", """\
   archiver rebuild --db data/archive.db
   archiver rebuild --db /tmp/new.db --warc data/warc
   archiver rebuild --db other.db --warc crawl.warc.gz --profile mysite.toml""",

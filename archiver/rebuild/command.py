@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 2 a bad argument (an unknown profile); 65 a damaged WARC record (nothing written);
 66 no input (a path that does not exist, a file that is not a WARC); 74 a write failed (disk full);
-75 another process (a crawl) holds the archive.
+75 another process (a crawl) holds the archive; 130 interrupted (Ctrl-C: what was written stays).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from ..profiles import load_profile
 from .progress import display
 from .records import BadInput, warc_paths
-from .run import LOCKED, WRITE_FAILED, ArchiveLocked, Rebuild
+from .run import INTERRUPTED, LOCKED, WRITE_FAILED, ArchiveLocked, Rebuild
 
 BAD_ARGUMENT = 2
 
@@ -46,7 +46,7 @@ def rebuild_command(arguments) -> int:
     except (sqlite3.Error, OSError) as error:
         return _fail(f"cannot write the archive {db}: {error}", WRITE_FAILED)
     except KeyboardInterrupt:
-        return _fail("interrupted; the articles written so far are kept (run it again to finish)", 130)
+        return _fail("interrupted; the articles written so far are kept (run it again to finish)", INTERRUPTED)
     print(outcome.summary(), file=sys.stderr)
     return 0
 

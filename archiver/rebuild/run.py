@@ -39,6 +39,7 @@ from .records import BadInput, read_records
 
 BATCH_SIZE = 100  # articles per transaction
 LOCKED, WRITE_FAILED = 75, 74  # as a crawl's: the archive is held by another process; a write failed
+INTERRUPTED = 130  # Ctrl-C: what was written stays
 
 
 @dataclass
@@ -143,6 +144,9 @@ class Rebuild:
             from ..archive.explore import refresh_quietly  # search, stems, translations, as after a crawl
 
             refresh_quietly(archive.db, self.db)
+        except KeyboardInterrupt:
+            status, exit_code = "interrupted", INTERRUPTED
+            raise
         finally:
             a = outcome.articles
             runs.close(outcome.run_id, {
@@ -252,4 +256,4 @@ class Rebuild:
         return next((self.first_teasers[url] for url in requested if url in self.first_teasers), None)
 
 
-__all__ = ["Rebuild", "Outcome", "BadInput", "ArchiveLocked", "LOCKED", "WRITE_FAILED"]
+__all__ = ["Rebuild", "Outcome", "BadInput", "ArchiveLocked", "LOCKED", "WRITE_FAILED", "INTERRUPTED"]

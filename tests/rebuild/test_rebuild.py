@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver.archive.lock import ArchiveLock
 from archiver.archive.storage import Archive
 from archiver.cli import project_root
 from archiver.profiles import PROFILE_DIR
@@ -171,6 +172,15 @@ def test_a_damaged_record_writes_nothing(crawled, tmp_path):
     damaged.write_bytes(data[: len(data) // 2] + b"\x00garbage" * 100 + data[len(data) // 2:])
     assert_one_line(rebuild(tmp_path / "a.db", "--warc", damaged), 65, "damaged WARC record")
     assert not (tmp_path / "a.db").exists()
+
+
+def test_an_archive_in_use(crawled, tmp_path):
+    lock = ArchiveLock(crawled)
+    lock.acquire()  # as a crawl of this archive holds it
+    try:
+        assert_one_line(rebuild(crawled), 75, "the archive is in use")
+    finally:
+        lock.release()
 
 
 def test_an_unknown_profile(tmp_path):
