@@ -131,8 +131,10 @@ class TerminalProgress:
         from twisted.internet import task
 
         self.text = Text
-        self.live = Live(Text(""), console=Console(file=sys.stderr), auto_refresh=False, transient=True,
-                         redirect_stdout=False, redirect_stderr=True)
+        # soft_wrap: a long log line is left whole (the terminal wraps it), not cut into lines for the width.
+        console = Console(file=sys.stderr, soft_wrap=True)
+        self.live = Live(Text(""), console=console, auto_refresh=False, transient=True, redirect_stdout=False,
+                         redirect_stderr=True)
         terminal = sys.stderr
         self.live.start()
         atexit.register(self.stop)
