@@ -1,8 +1,10 @@
 """What the ``news`` spider reads besides links: the seed hosts' sitemaps and feeds (docs/crawling.md).
 
 Both are one more way in, never a replacement for the listings: a URL they list is judged as a link (scope,
-robots.txt, the profile's paths) and scheduled like a listing's link; the rest is ignored and counted
-(``archiver/sitemap/ignored/<reason>``, ``archiver/feed/ignored/<reason>``). A feed's items are listing entries
+robots.txt, the profile's paths), and requested once the crawl is idle if no link of the run led to it, so that
+the listings are read as they would be without (their entries kept with the articles, their paging ended by the
+same barren pages); the rest is ignored and counted (``archiver/sitemap/ignored/<reason>``,
+``archiver/feed/ignored/<reason>``). A feed's items are listing entries
 (headline, date), so an archived article whose item changed is fetched again as from a listing. A sitemap's
 ``<lastmod>`` or a feed item's ``updated`` newer than an archived article's last fetch makes it due
 (:mod:`archiver.crawl.change_signals`). Articles that no link of the run led to are counted in
@@ -13,6 +15,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from ..crawl.bookkeeping import CrawlBookkeeping
 from ..crawl.change_signals import ChangeSignals
 from ..extraction.feeds import FeedError, alternate_feeds, read_feed
 from ..extraction.normalize import canonical_url
@@ -34,8 +40,11 @@ class Discovery:
                                       settings.getint("SITEMAP_MAX_FILES"), None if spider.full else self.signals)
         self.hosts_read: set[str] = set()
         self.feeds_read: set[str] = set()
-        self.found: dict[str, str] = {}  # URL -> the source that scheduled it, while no link led to it
+        # URL -> the source that lists it, until the crawl is idle: then those no link led to are requested.
+        self.pending: dict[str, str] = {}
+        self.found: dict[str, str] = {}  # URL -> the source that led to it alone (requested once the crawl idled)
         self.only: set[str] = set()  # articles among them
+        spider.crawler.signals.connect(self.request_pending, signal=signals.spider_idle)
 
     @property
     def stats(self):  # the crawler's, once the crawl starts
@@ -102,25 +111,53 @@ class Discovery:
         return canonical_url(url, self.profile) in self.spider.knowledge.known
 
     def consider(self, url: str, source: str, teaser: tuple | None, listing: str):
-        """A request for a URL a sitemap or feed lists, judged as a listing's link; None when not wanted."""
+        """A URL a sitemap or feed lists, judged as a listing's link. An archived article whose feed entry
+        changed: a request now. A page the crawl may want: kept until the crawl is idle, when it is requested
+        unless a link led to it (:meth:`request_pending`): the listings are read as without sitemaps (their
+        entries, their barren pages), the sitemap adds what they do not show. None but for the first."""
         spider = self.spider
         url = canonical_url(url, self.profile)
-        if url in spider.scheduled:
+        if url in spider.scheduled or url in self.pending:
             return None
         reason = spider.out_of_scope_links.judge(url, spider.out_of_scope)
         if reason is not None:
             self.stats.inc_value(f"archiver/{source}/ignored/{reason}")
             return None
         article_like = self.profile.looks_like_article_url(url)
-        if article_like and not spider.knowledge.wants(url, teaser, listing):
-            return None
         if teaser is not None:
             spider.first_teasers.setdefault(url, (*teaser, listing))
-        self.found.setdefault(url, source)
-        self.stats.inc_value(f"archiver/{source}/scheduled")
-        priority = self.priorities[0] if article_like else self.priorities[1]
-        return spider.request(url, barren=0, priority=priority, referer=listing or f"a {source}",
-                              teaser=(*teaser, listing) if teaser else None, depth=1)
+        if article_like and not spider.knowledge.wants(url, teaser, listing):
+            return None
+        if article_like and url in spider.knowledge.known:  # its entry in this feed changed
+            self.stats.inc_value(f"archiver/{source}/changed_entries")
+            return spider.request(url, barren=0, priority=self.priorities[0], referer=listing,
+                                  teaser=(*teaser, listing) if teaser else None, depth=1)
+        self.pending[url] = source
+        return None
+
+    def request_pending(self):
+        """Once the crawl is idle (``spider_idle``): request what only sitemaps and feeds led to."""
+        spider = self.spider
+        requests = []
+        for url, source in self.pending.items():
+            if url in spider.scheduled:
+                continue
+            self.found[url] = source
+            self.stats.inc_value(f"archiver/{source}/requested")
+            priority = self.priorities[0] if self.profile.looks_like_article_url(url) else self.priorities[1]
+            teaser = spider.first_teasers.get(url)
+            requests.append(spider.request(url, barren=0, priority=priority, referer=f"a {source}", teaser=teaser,
+                                           depth=1))
+        self.pending.clear()
+        if not requests:
+            return
+        spider.logger.info("%d pages only sitemaps or feeds lead to, requested now", len(requests))
+        bookkeeping = spider.crawler.get_spider_middleware(CrawlBookkeeping)
+        for request in requests:
+            if bookkeeping is not None:
+                bookkeeping.schedule(request)  # seen in the crawl state, as every request the spider yields
+            spider.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     def checks(self, signalled: dict[str, str], source: str) -> list:
         """Requests for the archived articles ``source`` signals as changed, as the revisit budget allows."""
@@ -132,20 +169,8 @@ class Discovery:
                 requests.append(request)
         return requests
 
-    # -- what was found only through sitemaps and feeds -----------------------------------------------------
-
-    def note_links(self, url: str, links) -> None:
-        """A page's links: the URLs they lead to were not found only through a sitemap or feed (unless the page
-        itself was: an article's link to its translation, or to itself)."""
-        if not self.found or url in self.found:
-            return
-        for link in links:
-            source = self.found.pop(link.url, None)
-            if source is not None and link.url in self.only:
-                self.only.discard(link.url)
-                self.stats.inc_value(f"archiver/discovery/{source}_only", -1)
-
     def note_article(self, url: str) -> None:
+        """An article archived: counted when only a sitemap or feed led to it."""
         source = self.found.get(url)
         if source is not None and url not in self.only:
             self.only.add(url)

@@ -159,7 +159,6 @@ class NewsSpider(scrapy.Spider):
 
     def follow_links(self, page: PageSummary, response, is_article: bool, is_listing: bool):
         barren, depth = response.meta.get("barren", 0), response.meta.get("depth", 0)
-        self.discovery.note_links(canonical_url(response.url, self.profile), page.links)
         # Only a listing's entries describe articles; a sidebar's teasers do not.
         teasers = page.teasers if is_listing else {}
         listing = listing_root(page.url, self.profile)

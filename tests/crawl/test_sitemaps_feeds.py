@@ -54,6 +54,8 @@ def test_first_crawl_archives_what_only_the_sitemaps_list(server, first_crawl):
     assert only_in_sitemaps(server)
     assert_matches_ground_truth(server, first_crawl.db_path)  # the sitemap-only articles among them
     assert "2 found only through sitemaps" in first_crawl.log
+    # Requested once the crawl was idle: the listings were read as without sitemaps.
+    assert "2 pages only sitemaps or feeds lead to, requested now" in first_crawl.log
     assert "/sitemap-iblock-news_odkb.xml.gz" in first_crawl.paths  # the gzipped one
     assert first_crawl.paths.count("/rss/") == 2  # the profile's feed, on both hosts
 
