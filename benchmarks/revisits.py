@@ -2,6 +2,7 @@
 
     python benchmarks/revisits.py                  # 5,000 articles (both languages)
     python benchmarks/revisits.py --articles 1000
+    python benchmarks/revisits.py --links-only --daily    # no sitemaps nor feeds; a run every day after the edits
 
 A replica of the site is served on loopback and crawled with the project's default settings (media downloads off,
 so that requests count pages; AutoThrottle and delays off, as in bench.py). The clock is stopped with
@@ -9,9 +10,10 @@ so that requests count pages; AutoThrottle and delays off, as in bench.py). The 
 
 1. the first crawl, the day after the replica's newest article (day 0);
 2. an incremental run of the unchanged site on day 1: its requests as a share of the first crawl's;
-3. 2 % of the articles, the most recent ordinary ones, edited in their body only (an "Updated" paragraph: title, date and
-   listing entry unchanged, ETag and Last-Modified changed); then incremental runs on day 2 and on the day the
-   oldest edited article is due: how many edits each catches (versions stored), and its requests.
+3. 2 % of the articles, the most recent ordinary ones, edited in their body only (an "Updated" paragraph: title,
+   date and listing entry unchanged, ETag and Last-Modified changed); then incremental runs on day 2 and on the day
+   the last edited article is due (with --daily, one every day in between): how many edits each catches (versions
+   stored), and its requests.
 
 Requests are counted by the replica (pages, robots.txt, sitemaps and feeds; not the page requisites); timings on a
 shared machine mean little, counts do. Writes JSON to benchmarks/results/revisits-<time>.json.
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
@@ -31,8 +34,6 @@ from pathlib import Path
 from archiver.cli import FAST_LOCAL_SETTINGS, crawl_command, project_root
 from archiver.replica import ReplicaSite, serve_replica
 from archiver.replica.model import NEWEST_DATE
-
-import subprocess
 
 SETTINGS = FAST_LOCAL_SETTINGS + ["MEDIA_ENABLED=0", "CONCURRENT_REQUESTS=32", "LOG_LEVEL=WARNING",
                                   "DEGRADED_AFTER_DAYS_WITHOUT_NEW=-1", "REQUISITES_ENABLED=0"]
@@ -75,12 +76,28 @@ def due_day(db: Path, urls: list[str]) -> float:
     return (datetime.fromisoformat(latest) - DAY0).total_seconds() / 86400
 
 
+def daily(server, db: Path, urls: list[str], start: int, end: int, first_requests: int) -> dict:
+    """Incremental runs on each day from ``start`` to ``end``: requests of each, and edits caught so far."""
+    days = []
+    for day in range(start, end + 1):
+        row = run(server, db, day)
+        row["edits_caught_so_far"] = len(urls) - len(missed(db, urls))
+        days.append({key: row[key] for key in ("day", "page_requests", "updated", "edits_caught_so_far")})
+    requests = [row["page_requests"] for row in days]
+    return {"runs": days, "max_share_of_first": round(max(requests) / first_requests, 4),
+            "mean_share_of_first": round(sum(requests) / len(requests) / first_requests, 4),
+            "all_caught_on_day": next((row["day"] for row in days if row["edits_caught_so_far"] == len(urls)), None)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=5000, help="articles, both languages (default: 5000)")
     parser.add_argument("--edited", type=float, default=0.02, help="share of the articles edited (default: 0.02)")
     parser.add_argument("--links-only", action="store_true",
                         help="no sitemaps nor feeds: only links and revisits find edits (default: off)")
+    parser.add_argument("--daily", action="store_true",
+                        help="after the edits, an incremental run every day until the last edited article is due "
+                             "(default: off)")
     parser.add_argument("--output", type=Path, help="JSON file (default: benchmarks/results/revisits-<time>.json)")
     arguments = parser.parse_args()
     site = ReplicaSite(articles_per_language=arguments.articles // 2, seed=1)
@@ -108,6 +125,8 @@ def main() -> int:
         day2["edits_missed"] = missed(db, urls)
         day2["edits_caught"] = len(urls) - len(day2["edits_missed"])
         last_due = due_day(db, urls)
+        if arguments.daily:  # a daily cron, until the last edited article is due
+            results["daily"] = daily(server, db, urls, 3, int(last_due) + 1, first["page_requests"])
         due = results["runs"]["edited_when_due"] = run(server, db, max(2.0, last_due))
         due["edits_missed"] = missed(db, urls)
         due["edits_caught"] = len(urls) - len(due["edits_missed"])
@@ -122,6 +141,11 @@ def main() -> int:
               f" ({row.get('share_of_first', 1):.1%} of the first), {row['not_modified']} answered 304, "
               f"{row['new']} new, {row['updated']} updated" +
               (f", edits caught {row['edits_caught']}/{results['edited']}" if "edits_caught" in row else ""))
+    if "daily" in results:
+        daily_runs = results["daily"]
+        print(f"daily runs, days 3 to {daily_runs['runs'][-1]['day']}: at most {daily_runs['max_share_of_first']:.1%}"
+              f" of the first crawl's requests a run ({daily_runs['mean_share_of_first']:.1%} on average); every edit"
+              f" caught by day {daily_runs['all_caught_on_day']}")
     print(f"written to {output}")
     return 0
 

@@ -70,8 +70,8 @@ def count_due(db, now: str | None = None) -> int:
 
 
 def make_due(db, urls) -> int:
-    """Archived articles due now (a sitemap or feed says they changed since they were fetched): the next
-    incremental run checks them first. ``urls``: canonical article URLs or their aliases. Returns how many
+    """Archived articles due now (a sitemap or feed says they changed since they were fetched): an incremental
+    run checks them first. ``urls``: canonical article URLs or their aliases. Returns how many
     articles were made due (an article already due keeps its place)."""
     now = utc_now()
     made = 0
@@ -105,8 +105,8 @@ def schedule_checked(db, outcomes: dict[str, bool | None], policy: RevisitPolicy
 def schedule_unscheduled(db, policy: RevisitPolicy) -> int:
     """Archived articles without a schedule (archived before revisits existed): a first interval from when
     they were fetched. Returns how many."""
-    rows = db.execute("SELECT pages.url, coalesce(articles.fetched_at, pages.fetched_at), articles.published"
-                      " FROM pages JOIN articles ON articles.url = pages.url WHERE pages.next_revisit IS NULL").fetchall()
+    rows = db.execute("SELECT pages.url, coalesce(articles.fetched_at, pages.fetched_at), articles.published FROM"
+                      " pages JOIN articles ON articles.url = pages.url WHERE pages.next_revisit IS NULL").fetchall()
     updates = []
     for url, fetched_at, published in rows:
         interval = policy.first(fetched_at, published)
