@@ -74,7 +74,7 @@ def test_status_line_in_a_terminal(crawls):
         assert words in last, last
     assert re.search(r"articles [1-9]\d* new", last), last
     assert all(re.search(r"[\d.]+ pages/s · left: ", line) for line in pace), pace
-    assert any(re.search(r"left: (\d+ listing pages queued in \d+ sections|no listing page queued)", line)
+    assert any(re.search(r"left: (\d+ listing pages? queued in \d+ sections? \([a-z_]+ \d+|no listing page queued)", line)
                for line in pace)
     assert any("queue empty in ≥" in line for line in pace)  # the estimate, while pages were queued
     # Log lines still print, above it; Scrapy's per-minute line does not; the summary comes after the status line.

@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from collections import Counter, deque
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -22,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 LOGSTATS_LOGGER = "scrapy.extensions.logstats"
 REFRESH_SECONDS = 0.5
 RATE_WINDOW_SECONDS = 20.0  # the rate is the pages answered over the last this many seconds
+SECTIONS_SHOWN = 3  # the sections with the most listing pages queued, by name
 
 
 def wanted(settings, stream=None) -> bool:
@@ -74,15 +76,31 @@ class Counts:
 
     def left(self, queued: int, rate: float) -> str:
         """What the crawl knows is left."""
-        listings = sum(self.listings_queued.values())
-        sections = sum(1 for count in self.listings_queued.values() if count)
-        known = [f"{listings} listing pages queued in {sections} sections" if listings else "no listing page queued"]
+        by_section = Counter()
+        for root, count in self.listings_queued.items():
+            if count:
+                by_section[section_name(root)] += count
+        listings = sum(by_section.values())
+        shown = ", ".join(f"{name} {count}" for name, count in by_section.most_common(SECTIONS_SHOWN))
+        more = ", …" if len(by_section) > SECTIONS_SHOWN else ""
+        known = [f"{plural(listings, 'listing page')} queued in {plural(len(by_section), 'section')} "
+                 f"({shown}{more})" if listings else "no listing page queued"]
         due = self.value("archiver/revisits/due")
         if due:
             known.append(f"{due:,} revisits due")
         if queued and rate > 0:
             known.append(f"queue empty in ≥{duration(queued / rate)}")
         return "left: " + ", ".join(known)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def section_name(listing_root: str) -> str:
+    """A listing's name for the status line: the last part of its path (``news_odkb``), else its host."""
+    parts = urlsplit(listing_root)
+    return next((part for part in reversed(parts.path.split("/")) if part), parts.hostname or listing_root)
 
 
 def duration(seconds: float) -> str:
