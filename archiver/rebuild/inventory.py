@@ -39,7 +39,8 @@ class Inventory:
     redirects: dict[str, str] = field(default_factory=dict)  # URL -> where its 3xx answer led (absolute)
     media: dict[str, MediaCapture] = field(default_factory=dict)  # URL -> its first download
     originals: Originals = field(default_factory=Originals)
-    referers: dict[int, str] = field(default_factory=dict)  # hash of a response record id -> its request's Referer
+    # Hash of a request's record id, and of its response's (WARC-Concurrent-To) -> the request's Referer.
+    referers: dict[int, str] = field(default_factory=dict)
 
     def final_url(self, url: str) -> str:
         """Where a URL's redirects end (itself when it was not redirected)."""
@@ -48,6 +49,10 @@ class Inventory:
                 break
             url = self.redirects[url]
         return url
+
+    def referer(self, capture: Capture) -> str:
+        """The Referer of the request a response answered ("" if none is known)."""
+        return self.referers.get(hash(capture.record_id)) or self.referers.get(hash(capture.concurrent_to), "")
 
     def media_for(self, url: str) -> MediaCapture | None:
         """The download of a media URL (through its redirects, as a crawl's download follows them), or None."""
@@ -83,8 +88,10 @@ def take_inventory(paths: list[Path], progress: Callable[[int], None] = lambda r
             read += 1
             progress(read)
             if capture.record_type == "request":
-                if capture.referer and capture.concurrent_to:  # a few listing pages are the referers of most
-                    inventory.referers[hash(capture.concurrent_to)] = sys.intern(capture.referer)
+                if capture.referer:  # a few listing pages are the referers of most requests: interned
+                    referer = sys.intern(capture.referer)
+                    for record_id in filter(None, (capture.concurrent_to, capture.record_id)):
+                        inventory.referers[hash(record_id)] = referer
                 continue
             what = kind(capture)
             if capture.record_type == "revisit" and inventory.originals.of(capture) is None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeadersParserException
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.gzip")
 # Past this many redirects a chain is a loop (Scrapy's REDIRECT_MAX_TIMES is 20).
@@ -119,7 +119,7 @@ class Capture:
     refers_to: tuple[str, str, str]  # a revisit's WARC-Refers-To, -Target-URI, -Date
     record: object = None  # the warcio record, while the iterator is on it
     referer: str = ""  # a request record's Referer: the page whose link was followed
-    concurrent_to: str = ""  # a request record's WARC-Concurrent-To: its response's record id
+    concurrent_to: str = ""  # WARC-Concurrent-To: a request's response, or a response's request (wget's way)
 
     @property
     def warc_file(self) -> str:
@@ -178,10 +178,17 @@ def _damaged(path: Path, records, error: Exception) -> BadInput:
     return BadInput(f"damaged WARC record in {path} near byte {where}: {reason}", DAMAGED)
 
 
+NOT_MODIFIED = "server-not-modified"  # the end of a revisit profile's URI: a 304, no payload
+
+
 def _capture(path: Path, offset: int, record) -> Capture | None:
-    if record.rec_type not in ("response", "revisit", "request") or record.http_headers is None:
+    if record.rec_type not in ("response", "revisit", "request"):
         return None
     http, warc = record.http_headers, record.rec_headers
+    if http is None:  # no HTTP block: a 304's revisit (its headers may be in a metadata record), or not HTTP
+        if record.rec_type != "revisit" or not (warc.get_header("WARC-Profile") or "").endswith(NOT_MODIFIED):
+            return None
+        http = StatusAndHeaders("304 Not Modified", [], protocol="HTTP/1.1")
     if record.rec_type == "request":
         return Capture(path=path, offset=offset, record_type="request", url=warc.get_header("WARC-Target-URI") or "",
                        date=warc.get_header("WARC-Date") or "", status=0, content_type="", location="",
@@ -199,7 +206,7 @@ def _capture(path: Path, offset: int, record) -> Capture | None:
                    payload_digest=warc.get_header("WARC-Payload-Digest") or "",
                    refers_to=(warc.get_header("WARC-Refers-To") or "", warc.get_header("WARC-Refers-To-Target-URI")
                               or "", warc.get_header("WARC-Refers-To-Date") or ""),
-                   record=record)
+                   record=record, concurrent_to=warc.get_header("WARC-Concurrent-To") or "")
 
 
 class Originals:

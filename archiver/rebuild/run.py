@@ -99,7 +99,7 @@ class Rebuild:
         self.outcome = Outcome()
         self.first_teasers: dict[str, tuple] = {}  # article URL -> how a listing first showed it
         self.teasers: dict[str, dict[str, tuple]] = {}  # article URL -> {listing page URL: how it showed it}
-        self.referers: dict[int, str] = {}  # hash of a response record id -> the page whose link was followed
+        self.inventory: Inventory | None = None  # what the first pass found
         self.section_titles: dict[str, str] = {}  # section listing -> the title its first page shows
         self.led_here: dict[str, list[str]] = {}  # URL -> the URLs whose redirects end there
 
@@ -126,7 +126,7 @@ class Rebuild:
         outcome.run_id = runs.open(os.getpid())
         outcome.records = sum(inventory.counts.values())
         outcome.pages, outcome.skipped = inventory.pages, inventory.skipped
-        self.referers = inventory.referers
+        self.inventory = inventory
         for source in inventory.redirects:
             self.led_here.setdefault(inventory.final_url(source), []).append(source)
         status, exit_code = "failed", WRITE_FAILED
@@ -227,7 +227,7 @@ class Rebuild:
             self._note_section_title(capture, article)
             return None
         requested = [canonical_url(url, self.profile) for url in (*self.led_here.get(capture.url, ()), capture.url)]
-        teaser = self._teaser(requested, self.referers.get(hash(capture.record_id), ""))
+        teaser = self._teaser(requested, self.inventory.referer(capture))
         item = ArticleItem.from_article(article, fetched_at=iso_time(capture.date), status=capture.status,
                                         aliases=requested, teaser=teaser, warc=(capture.warc_file, capture.offset),
                                         documents=summary.documents, search_stems=summary.search_stems)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from io import BytesIO
 
 import pytest
@@ -57,6 +58,12 @@ def write_warc(path, gzipped: bool) -> None:
                  headers=[("Location", "/news/first/")])
         revisit(SITE + "/news/first/", first)  # fetched again, the same bytes
         revisit(SITE + "/news/second-copy/", second)  # the same bytes under another URL
+        headers = second.rec_headers  # fetched again, answered 304 Not Modified: no HTTP block, no page
+        not_modified = writer.create_revisit_record(SITE + "/news/second/", headers.get_header("WARC-Payload-Digest"),
+                                                    SITE + "/news/second/", headers.get_header("WARC-Date"))
+        not_modified.rec_headers.replace_header("WARC-Profile",
+                                                "http://netpreserve.org/warc/1.1/revisit/server-not-modified")
+        writer.write_record(not_modified)
 
 
 @pytest.mark.parametrize("gzipped", [True, False], ids=["gzip per record", "uncompressed"])
@@ -81,4 +88,43 @@ def test_a_foreign_warc_rebuilds_into_the_expected_articles(tmp_path, gzipped):
     assert (tmp_path / image["path"]).read_bytes() == JPEG  # from the WARC record, not downloaded
     run = rows(db, "select * from crawl_runs")[0]
     assert (run["mode"], run["articles_new"], run["articles_unchanged"]) == ("rebuild", 2, 1)
-    assert '"media": 2' in run["items_dropped"] and '"redirect": 1' in run["items_dropped"]
+    skipped = json.loads(run["items_dropped"])
+    assert (skipped["media"], skipped["redirect"], skipped["not_modified"]) == (2, 1, 1)
+
+
+def test_a_request_names_its_referer_before_or_after_its_response(tmp_path):
+    """wget writes a request, then its response (WARC-Concurrent-To: the request); a crawl of this project writes
+    the response first, then its request (WARC-Concurrent-To: the response). Either way the page's referer is
+    known (it chooses the listing entry an article keeps)."""
+    from archiver.rebuild.inventory import take_inventory
+    from archiver.rebuild.records import read_records
+
+    warc = tmp_path / "order.warc.gz"
+    with warc.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        html = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+
+        def request(url, referer, concurrent_to=None):
+            record = writer.create_warc_record(url, "request", payload=BytesIO(b""), length=0, http_headers=
+                                               StatusAndHeaders(f"GET {url} HTTP/1.1", [("Referer", referer)],
+                                                                is_http_request=True),
+                                               warc_headers_dict={"WARC-Concurrent-To": concurrent_to}
+                                               if concurrent_to else None)
+            writer.write_record(record)
+            return record.rec_headers.get_header("WARC-Record-ID")
+
+        def response(url, concurrent_to=None):
+            record = writer.create_warc_record(url, "response", payload=BytesIO(b"<html></html>"), length=13,
+                                               http_headers=html, warc_headers_dict={"WARC-Concurrent-To":
+                                                                                     concurrent_to}
+                                               if concurrent_to else None)
+            writer.write_record(record)
+            return record.rec_headers.get_header("WARC-Record-ID")
+
+        wget_response = response(SITE + "/a/", concurrent_to=request(SITE + "/a/", SITE + "/news/"))
+        ours = response(SITE + "/b/")
+        request(SITE + "/b/", SITE + "/news/?PAGEN_1=2", concurrent_to=ours)
+    inventory = take_inventory([warc])
+    referers = {capture.record_id: inventory.referer(capture) for capture in read_records(warc)
+                if capture.record_type == "response"}
+    assert referers == {wget_response: SITE + "/news/", ours: SITE + "/news/?PAGEN_1=2"}
