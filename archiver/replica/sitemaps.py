@@ -6,6 +6,7 @@ language; and, when the server is told to be hostile, a sitemap index that loops
     /sitemap.xml                      index: /sitemap-iblock-<section>.xml (the first: .xml.gz), /sitemap-iblock-archive.xml
     /sitemap-iblock-<section>.xml     the section's articles, <lastmod> their Last-Modified
     /sitemap-iblock-archive.xml       the articles only the sitemap shows (role "sitemap_only")
+    /sitemap-files.xml                the static pages (/, /about/...): outside a crawl's paths
     /rss/                             RSS 2.0: the language's 20 newest articles
     /sitemap-loop.xml                 (hostile) an index listing itself and /sitemap-loop-2.xml, which lists it back
     /sitemap-huge.xml                 (hostile) a urlset of HUGE_SITEMAP_BYTES, generated as it is sent
@@ -27,6 +28,8 @@ FEED_ITEMS = 20
 HUGE_SITEMAP_BYTES = 20 * 1024 * 1024
 HOSTILE_SITEMAPS = ("/sitemap-loop.xml", "/sitemap-huge.xml", "/sitemap-broken.xml")
 XML = "application/xml; charset=UTF-8"
+STATIC = ("/", "/about/", "/authorized_organs/", "/documents/", "/contacts/")  # the server's static pages
+STATIC_LASTMOD = "2026-01-15T09:00:00+00:00"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
@@ -54,6 +57,7 @@ def sitemap_index(site: ReplicaSite, lang: str, base: str) -> str:
     hidden = [a for a in site.articles(lang) if a.role == ONLY_IN_SITEMAP]
     if hidden:
         entries.append((base + "/sitemap-iblock-archive.xml", max(lastmod(a) for a in hidden)))
+    entries.append((base + "/sitemap-files.xml", STATIC_LASTMOD))
     return index_xml(entries)
 
 
@@ -76,6 +80,9 @@ def route(site: ReplicaSite, lang: str, base: str, path: str, hostile: bool):
     """(status, body bytes, content type) of a sitemap or feed path, or None when ``path`` is none of them."""
     if path == "/sitemap.xml":
         return 200, sitemap_index(site, lang, base).encode(), XML
+    if path == "/sitemap-files.xml":
+        body = "".join(f"<url><loc>{base}{page}</loc><lastmod>{STATIC_LASTMOD}</lastmod></url>\n" for page in STATIC)
+        return 200, f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset {NS}>\n{body}</urlset>\n'.encode(), XML
     if path == "/sitemap-iblock-archive.xml":
         return 200, urlset_xml(base, [a for a in site.articles(lang) if a.role == ONLY_IN_SITEMAP]).encode(), XML
     for section in SECTION_SLUGS:

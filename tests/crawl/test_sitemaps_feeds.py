@@ -57,6 +57,9 @@ def test_first_crawl_archives_what_only_the_sitemaps_list(server, first_crawl):
     # Requested once the crawl was idle: the listings were read as without sitemaps.
     assert "2 pages only sitemaps or feeds lead to, requested now" in first_crawl.log
     assert "/sitemap-iblock-news_odkb.xml.gz" in first_crawl.paths  # the gzipped one
+    # The static pages it lists are outside the profile's paths (the home page is read as a hub anyway).
+    assert "'archiver/sitemap/ignored/denied': 8" in first_crawl.log
+    assert "/about/" not in first_crawl.paths
     assert first_crawl.paths.count("/rss/") == 2  # the profile's feed, on both hosts
 
 
