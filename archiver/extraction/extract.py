@@ -339,12 +339,16 @@ def _parsed(value: str | None) -> str | None:
 
 def _structured_date(tree) -> str | None:
     value = htmltree.meta(tree, "article:published_time", "datePublished", "pubdate", "date")
+    declared = [node for node in htmltree.json_ld(tree) if node.get("datePublished")]
     if value:
+        for node in declared:
+            # The page's JSON-LD says the metadata's time is its last modification: its datePublished is the
+            # publication's.
+            modified, published_ = _parsed(str(node.get("dateModified") or "")), _parsed(str(node["datePublished"]))
+            if modified and modified == _parsed(value) and published_ not in (None, modified):
+                return str(node["datePublished"])
         return value
-    for node in htmltree.json_ld(tree):
-        if node.get("datePublished"):
-            return str(node["datePublished"])
-    return None
+    return str(declared[0]["datePublished"]) if declared else None
 
 
 def _timestamps(tree):

@@ -77,3 +77,21 @@ def test_a_utc_time_near_midnight_moves_to_the_zone_the_pages_other_timestamps_s
 ])
 def test_month_names_of_other_languages(text, day):
     assert parse_date(text) == day
+
+
+def test_metadata_that_is_the_json_ld_modification_time_gives_way_to_its_publication_time():
+    from archiver.extraction.extract import extract_article
+
+    def page(meta: str, ld: str) -> str:
+        return (f'<html><head><title>River survey</title><meta property="article:published_time" content="{meta}">'
+                f'<script type="application/ld+json">{{"@type": "BlogPosting", {ld}}}</script></head>'
+                f"<body><article><h1>River survey</h1><p>{'The volunteers walked the river. ' * 20}</p>"
+                f"<p>{'They counted the slips. ' * 20}</p></article></body></html>")
+
+    url = "https://valley-notes.example/river-survey"
+    edited = page("2019-12-12T21:17:43.462Z",
+                  '"datePublished": "2019-12-09T10:25:10Z", "dateModified": "2019-12-12T21:17:43.643Z"')
+    assert extract_article(edited, url).published == "2019-12-09T10:25:10"
+    # Without a modification time that matches it, the metadata's own date stays.
+    kept = page("2019-12-12T21:17:43Z", '"datePublished": "2019-12-09T10:25:10Z", "dateModified": "2019-12-13"')
+    assert extract_article(kept, url).published == "2019-12-12T21:17:43"
