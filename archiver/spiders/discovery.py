@@ -138,6 +138,8 @@ class Discovery:
     def request_pending(self):
         """Once the crawl is idle (``spider_idle``): request what only sitemaps and feeds led to."""
         spider = self.spider
+        if not spider.crawler.crawling:  # told to stop: the next run reads the sitemaps again
+            return
         requests = []
         for url, source in self.pending.items():
             if url in spider.scheduled:
