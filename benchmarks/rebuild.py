@@ -8,9 +8,10 @@ against bare trafilatura over the same pages, and the peak memory of the whole p
 For each size a replica of that many articles (both languages) is served and crawled once, all cores, into a
 temporary directory (bench.py's crawl: media off, no politeness delays); the rebuild then reads that crawl's
 WARC files. One process is ``--processes 0`` on one core (``taskset -c 0``: reading, extraction and writing in
-the one process); all processes is one extraction worker per core, every core. Each rebuild (a real ``archiver rebuild`` subprocess into a new database) is timed whole, from its
-start to its exit (both passes over the WARC files, start-up and the analysis layer's refresh included), and
-``--repeat`` times: the fastest run is reported, with the highest memory peaks seen. Bare trafilatura
+the one process); all processes is one extraction worker per core, every core. Each rebuild (a real
+``archiver rebuild`` subprocess into a new database) is timed whole, from its start to its exit (both passes
+over the WARC files, start-up and the analysis layer's refresh included), and ``--repeat`` times: the fastest
+run is reported, with the highest memory peaks seen. Bare trafilatura
 (``trafilatura.extract`` on each HTML page's bytes, in this process) is timed over the same pages, the WARC
 reading around it not timed. Targets (issue 30): one process at least 80 % of bare trafilatura's rate, every
 core at least 1.8 times one process, peak memory (PSS of the process tree) under 300 MB at 20,000 articles.

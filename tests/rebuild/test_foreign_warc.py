@@ -75,7 +75,8 @@ def test_a_foreign_warc_rebuilds_into_the_expected_articles(tmp_path, gzipped):
     assert done.returncode == 0, done.stderr
 
     articles = {row["url"]: row for row in rows(db, "select * from articles")}
-    assert {url: row["title"] for url, row in articles.items()} == {SITE + path: title for path, title in TITLES.items()}
+    assert {url: row["title"] for url, row in articles.items()} == \
+        {SITE + path: title for path, title in TITLES.items()}
     for row in articles.values():
         assert row["published"] == "2020-07-03" and "Минске" in row["text"] and row["warc_file"] == warc.name
     assert {(alias["url"], alias["article"]) for alias in rows(
