@@ -207,6 +207,7 @@ class NewsSpider(scrapy.Spider):
         """Why a link is not followed (offsite, document, denied, trap), or None to follow it."""
         return out_of_scope(url, self.hosts, self.profile)
 
+
 def hub_urls(seeds: list[str], profile) -> list[str]:
     """The pages read on every run for their links, never archived: the root page of every seed host, and the
     profile's ``hubs`` on those hosts (a profile's hubs on other hosts are the real site's, not a test
