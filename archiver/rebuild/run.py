@@ -54,6 +54,7 @@ class Outcome:
     skipped: dict = field(default_factory=dict)  # response records that are no page, by kind
     aliases: int = 0
     media_stored: int = 0
+    captures_indexed: int = 0
 
     def summary(self) -> str:
         a = self.articles
@@ -61,7 +62,8 @@ class Outcome:
         return (f"Rebuild run {self.run_id}: {self.records} response records, {self.pages} HTML pages; articles "
                 f"{a.new} new, {a.re_extracted} re-extracted, {a.unchanged} unchanged, {a.updated} updated by a later "
                 f"capture, {a.aliased} stored under another URL, {a.other_capture} other captures of archived "
-                f"articles; records skipped: {skipped}")
+                f"articles; records skipped: {skipped}; {self.captures_indexed} captures indexed, "
+                f"{self.media_stored} media files stored from the WARC files")
 
 
 class CaptureRows:
@@ -183,6 +185,7 @@ class Rebuild:
         finally:
             extractor.close()
             self.outcome.media_stored = media.stored
+            self.outcome.captures_indexed = self.captures.added
 
     async def _summaries(self, extractor: PageExtractor, inventory: Inventory):
         """(capture, summary) of every HTML page, in capture order; the workers hold up to a window of pages
