@@ -104,6 +104,7 @@ class Rebuild:
         self.inventory: Inventory | None = None  # what the first pass found
         self.section_titles: dict[str, str] = {}  # section listing -> the title its first page shows
         self.led_here: dict[str, list[str]] = {}  # URL -> the URLs whose redirects end there
+        self.captures: CaptureRows | None = None  # the captures rows of the records read, in the second pass
 
     def run(self) -> Outcome:
         """Raises :class:`BadInput` (before any write), :class:`ArchiveLocked`, or a write error."""
@@ -156,7 +157,7 @@ class Rebuild:
                 **{f"responses_{kind}": count for kind, count in inventory.statuses.items()
                    if kind in ("2xx", "3xx", "4xx", "5xx")},
                 "articles_new": a.new, "articles_updated": a.updated + a.re_extracted,
-                "articles_unchanged": a.unchanged, "finish_reason": "finished" if exit_code == 0 else "failed",
+                "articles_unchanged": a.unchanged, "finish_reason": status,
                 "items_dropped": json.dumps({**outcome.skipped, **outcome.dropped}, sort_keys=True)})
 
     async def _extract_all(self, archive: Archive, inventory: Inventory, before: int) -> None:
