@@ -203,13 +203,29 @@ def seed(redis_url: str, start_urls: list[str] = (), profile: str | None = None,
     async def start_requests():
         return [request async for request in spider.start()]
 
+    from .state import WorkerState
+
+    state = WorkerState(server, keys(settings, spider.name)["stream"])
     pushed = seen = 0
     for request in asyncio.run(start_requests()):
+        conditional(request, state)
         if scheduler.enqueue_request(request):
             pushed += 1
         else:
             seen += 1
     return pushed, seen
+
+
+def conditional(request, state) -> None:
+    """After a round, a seed is asked for with the validators it answered with (as one process's incremental run
+    asks): an unchanged listing answers 304 and its further pages are not read."""
+    if not state.known_articles():
+        return
+    etag, last_modified = state.validators(request.url)
+    if etag:
+        request.headers["If-None-Match"] = etag
+    if last_modified:
+        request.headers["If-Modified-Since"] = last_modified
 
 
 def seed_command(arguments) -> int:
