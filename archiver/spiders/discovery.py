@@ -39,6 +39,12 @@ class Discovery:
         self.sitemaps = SitemapReader(self.fetcher, settings.getint("SITEMAP_MAX_DEPTH"),
                                       settings.getint("SITEMAP_MAX_FILES"), None if spider.full else self.signals)
         self.hosts_read: set[str] = set()
+        # A run resumed from a JOBDIR does not read its seeds again (Scrapy's duplicate filter remembers them):
+        # once idle, it reads a seed again for the hosts whose sitemaps it has not read.
+        self.reread_seeds = bool(settings.get("JOBDIR")) and not settings.getbool("SCHEDULER_PERSIST")
+        # In cluster mode what a worker found is queued at once: the shared queue outlives a worker that dies
+        # before it is idle (and the cluster's idle is not one worker's).
+        self.immediate = settings.getbool("SCHEDULER_PERSIST")
         self.feeds_read: set[str] = set()
         # URL -> the source that lists it, until the crawl is idle: then those no link led to are requested.
         self.pending: dict[str, str] = {}
@@ -83,6 +89,8 @@ class Discovery:
                 signalled[canonical_url(loc, self.profile)] = lastmod
         for request in self.checks(signalled, f"Sitemaps of {base}"):
             yield request
+        if self.immediate:
+            self.remember_sitemaps()
 
     async def from_feed(self, url: str):
         if url in self.feeds_read:
@@ -132,34 +140,51 @@ class Discovery:
             self.stats.inc_value(f"archiver/{source}/changed_entries")
             return spider.request(url, barren=0, priority=self.priorities[0], referer=listing,
                                   teaser=(*teaser, listing) if teaser else None, depth=1)
+        if self.immediate:
+            return self.request_for(url, source)
         self.pending[url] = source
         return None
+
+    def request_for(self, url: str, source: str):
+        self.found[url] = source
+        self.stats.inc_value(f"archiver/{source}/requested")
+        priority = self.priorities[0] if self.profile.looks_like_article_url(url) else self.priorities[1]
+        return self.spider.request(url, barren=0, priority=priority, referer=f"a {source}",
+                                   teaser=self.spider.first_teasers.get(url), depth=1)
 
     def request_pending(self):
         """Once the crawl is idle (``spider_idle``): request what only sitemaps and feeds led to."""
         spider = self.spider
         if not spider.crawler.crawling:  # told to stop: the next run reads the sitemaps again
             return
-        requests = []
-        for url, source in self.pending.items():
-            if url in spider.scheduled:
-                continue
-            self.found[url] = source
-            self.stats.inc_value(f"archiver/{source}/requested")
-            priority = self.priorities[0] if self.profile.looks_like_article_url(url) else self.priorities[1]
-            teaser = spider.first_teasers.get(url)
-            requests.append(spider.request(url, barren=0, priority=priority, referer=f"a {source}", teaser=teaser,
-                                           depth=1))
+        requests = [self.request_for(url, source) for url, source in self.pending.items()
+                    if url not in spider.scheduled]
         self.pending.clear()
-        if not requests:
-            return
-        spider.logger.info("%d pages only sitemaps or feeds lead to, requested now", len(requests))
+        if requests:
+            spider.logger.info("%d pages only sitemaps or feeds lead to, requested now", len(requests))
+        elif self.reread_seeds:
+            self.reread_seeds = False
+            unread = {f"{urlsplit(seed).scheme}://{urlsplit(seed).netloc}": seed for seed in reversed(spider.seeds)}
+            requests = [spider.request(seed, barren=0, priority=self.priorities[1], seed=True, dont_filter=True)
+                        for base, seed in unread.items() if base not in self.hosts_read]
+            if requests:
+                spider.logger.info("Resumed run: %d seeds read again for their hosts' sitemaps and feeds",
+                                   len(requests))
         bookkeeping = spider.crawler.get_spider_middleware(CrawlBookkeeping)
         for request in requests:
             if bookkeeping is not None:
                 bookkeeping.schedule(request)  # seen in the crawl state, as every request the spider yields
             spider.crawler.engine.crawl(request)
-        raise DontCloseSpider
+        self.remember_sitemaps()
+        if requests:
+            raise DontCloseSpider
+
+    def remember_sitemaps(self) -> None:
+        """The sitemaps read whole are remembered once what they lead to is requested (seen in the crawl state):
+        a run that stops before is followed by one that reads them again."""
+        for url in self.sitemaps.read_whole:
+            self.signals.sitemap_read(url)
+        self.sitemaps.read_whole.clear()
 
     def checks(self, signalled: dict[str, str], source: str) -> list:
         """Requests for the archived articles ``source`` signals as changed, as the revisit budget allows."""

@@ -10,9 +10,10 @@ that loops ends there). A file that cannot be read costs one log line, never the
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
@@ -70,6 +71,7 @@ class SitemapReader:
         self.fetcher, self.max_depth, self.max_files = fetcher, max_depth, max_files
         # What earlier runs read (archiver.crawl.change_signals.ChangeSignals): None reads every file.
         self.memory = memory
+        self.read_whole: list[str] = []  # sitemaps read to their end this run
         self.logger = fetcher.spider.logger
 
     @property
@@ -77,9 +79,23 @@ class SitemapReader:
         return self.fetcher.spider.crawler.stats
 
     async def sitemap_urls(self, base: str) -> list[str]:
-        robots = await self.fetcher.body(base + "/robots.txt", "robots")
-        listed = list(sitemap_urls_from_robots(robots, base_url=base + "/")) if robots else []
+        listed = await self.robots_sitemaps(base)
+        if listed is None:  # robots.txt not obeyed, or read by another parser: read it here
+            robots = await self.fetcher.body(base + "/robots.txt", "robots")
+            listed = list(sitemap_urls_from_robots(robots, base_url=base + "/")) if robots else []
         return list(dict.fromkeys([*listed, base + "/sitemap.xml"]))
+
+    async def robots_sitemaps(self, base: str) -> list[str] | None:
+        """The ``Sitemap:`` lines of the host's robots.txt as Scrapy's robots.txt middleware read it (Protego, its
+        default parser), not fetched twice; None when that middleware or parser is not there."""
+        crawler = self.fetcher.spider.crawler
+        middleware = next((m for m in crawler.engine.downloader.middleware.middlewares
+                           if isinstance(m, RobotsTxtMiddleware)), None)
+        if middleware is None:
+            return None
+        parser = await middleware.robot_parser(scrapy.Request(base + "/"))
+        sitemaps = getattr(getattr(parser, "rp", None), "sitemaps", None)
+        return None if sitemaps is None else [urljoin(base + "/", url) for url in sitemaps]
 
     async def entries(self, base: str):
         """(URL, lastmod or None) of every page the host's sitemaps list, file by file."""
@@ -115,8 +131,7 @@ class SitemapReader:
             elif kind == "urlset":
                 for item in items:
                     yield item
-                if self.memory is not None:
-                    self.memory.sitemap_read(url)
+                self.read_whole.append(url)  # remembered by the caller once its pages are requested
 
     def parse(self, body: bytes, url: str) -> tuple[str | None, list[tuple[str, str | None]]]:
         """The file's kind (``sitemapindex``, ``urlset``) and entries; what a broken file holds before it breaks."""
