@@ -243,7 +243,7 @@ TABLES: tuple[Table, ...] = (
         _id(),
         Column("url", str, "`WARC-Target-URI`"),
         Column("warc_date", str, "`WARC-Date` (UTC, microseconds)"),
-        Column("record_type", str, "`warcinfo`, `request`, `response` or `revisit`"),
+        Column("record_type", str, "`warcinfo`, `request`, `response`, `revisit` or `metadata` (the headers of a 304)"),
         Column("status", int, "HTTP status of a response or revisit"),
         Column("content_type", str, "HTTP Content-Type of a response or revisit"),
         Column("payload_digest", str, "`WARC-Payload-Digest` (`sha1:BASE32`)"),
