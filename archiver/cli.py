@@ -76,8 +76,7 @@ def demo(arguments) -> int:
     print(f"Crawl exited with {result.returncode}; {stored} articles archived "
           f"(replica has {expected}) in {db}: {dict(by_language)}")
     print(f"Look inside: sqlite3 {db} '{NEWEST_ARTICLES_QUERY}'")
-    folder = demo_files.demo_dir(db)
-    print(f"Check its captures: archiver verify --db {db} --warc-dir {folder / 'warc'} --media-dir {folder / 'media'}")
+    print(f"Check its captures: archiver verify --db {db}")
     return result.returncode
 
 
@@ -218,7 +217,7 @@ for the files that crawl wrote.""", """\
   archiver verify --db data/archive.db --repair
   archiver verify --db /srv/archive/csto.db --warc-dir /mnt/warc""", verify_and_record)
     parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
-    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive, or in its own folder: data/demo/warc for data/demo.db)")
     parser.add_argument("--media-dir", metavar="DIR", help="media directory (default: media/ next to the archive)")
     parser.add_argument("--repair", action="store_true",
                         help="repair torn WARC tails, unindexed records and lost captures first (default: off)")
@@ -235,7 +234,7 @@ file.""", """\
   wacz validate -f csto.wacz""", lazy(".capture.wacz:wacz_command"))
     parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
     parser.add_argument("-o", "--output", metavar="FILE", help="the WACZ file (default: the archive's name, .wacz)")
-    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive, or in its own folder: data/demo/warc for data/demo.db)")
 
 
 def add_show(commands) -> None:
@@ -248,7 +247,7 @@ Content-Encoding; with --raw, exactly the stored headers and body.""", """\
                          lazy(".capture.verify:show"))
     parser.add_argument("article", metavar="ARTICLE", help="the article's id or URL")
     parser.add_argument("--db", default="data/archive.db", metavar="PATH", help="the archive (default: %(default)s)")
-    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive)")
+    parser.add_argument("--warc-dir", metavar="DIR", help="WARC directory (default: warc/ next to the archive, or in its own folder: data/demo/warc for data/demo.db)")
     parser.add_argument("--raw", action="store_true",
                         help="exactly the HTTP headers and body as stored: no decoding, no comment lines "
                              "(default: off)")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .stores import own_folder
+
 
 def demo_dir(db: Path) -> Path:
     """The folder of the demo archive ``db``'s own files: ``data/demo/`` for ``data/demo.db``."""
-    return db.with_suffix("") if db.suffix else db.with_name(db.name + ".files")
+    return own_folder(db)
 
 
 def capture_settings(db: Path) -> list[str]:

@@ -19,11 +19,11 @@ def demo(db, *options):
 
 
 def verify(db):
-    folder = db.with_suffix("")
+    """archiver verify as the demo prints it: the demo's own capture folder found without --warc-dir."""
     done = subprocess.run([sys.executable, "-c", "import sys; from archiver.cli import main; sys.exit(main())",
-                           "verify", "--db", str(db), "--warc-dir", str(folder / "warc"), "--media-dir",
-                           str(folder / "media")], capture_output=True, text=True, timeout=300)
+                           "verify", "--db", str(db)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "archiver verify: OK; checked" in done.stdout and "nothing" not in done.stdout, done.stdout
 
 
 def test_demo_keeps_its_port_and_captures_and_recrawls_incrementally(tmp_path):

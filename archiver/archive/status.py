@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ..clock import utc_now
+from ..stores import store_dir
 
 RUNS_SHOWN = 5
 
@@ -102,8 +103,8 @@ def gather(db: str | Path) -> dict:
     finally:
         conn.close()
     status["last_verify"] = last_verify(db)
-    status["warc"] = store_size(db.parent / "warc")
-    status["media"] = store_size(db.parent / "media")
+    status["warc"] = store_size(store_dir(db, "warc"))
+    status["media"] = store_size(store_dir(db, "media"))
     return status
 
 

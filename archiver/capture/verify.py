@@ -26,6 +26,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from ..archive.readonly import ReadOnlyArchive
+from ..stores import store_dir
 from .index import capture_row, indexed
 from .repair import read_member
 from .verify_index import RecordProblem, index_problems, parse_line, read_record, summary
@@ -34,8 +35,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_LOCKED = 0, 1, 75
 
 
 def archive_dirs(db: str | Path, warc_dir=None, media_dir=None) -> tuple[Path, Path]:
-    base = Path(db).parent
-    return Path(warc_dir) if warc_dir else base / "warc", Path(media_dir) if media_dir else base / "media"
+    return (Path(warc_dir) if warc_dir else store_dir(db, "warc"),
+            Path(media_dir) if media_dir else store_dir(db, "media"))
 
 
 class Verifier:

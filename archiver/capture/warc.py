@@ -43,6 +43,7 @@ from warcio.warcwriter import WARCWriter
 
 from .. import PROJECT_URL, __version__
 from ..crawl.runs import ArchiveRun, is_write_error
+from ..stores import store_dir
 from .index import NOT_MODIFIED_PROFILE, CaptureIndex, capture_row, sort_cdxj
 from .members import _gzip_member, already_compressed  # noqa: F401 - tests import them from here too
 from .repair import repair_after_dead_runs
@@ -64,11 +65,11 @@ def warc_date(moment: datetime) -> str:
 
 
 def default_dir(settings, name: str, setting: str) -> Path:
-    """``WARC_DIR`` / ``MEDIA_DIR``, or ``warc/`` / ``media/`` next to the archive database."""
+    """``WARC_DIR`` / ``MEDIA_DIR``, or the archive database's ``warc/`` / ``media/`` (:mod:`archiver.stores`)."""
     configured = settings.get(setting)
     if configured:
         return Path(configured)
-    return Path(settings.get("ARCHIVE_DB") or "data/archive.db").parent / name
+    return store_dir(settings.get("ARCHIVE_DB") or "data/archive.db", name)
 
 
 class WarcFiles:

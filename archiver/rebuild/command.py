@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..profiles import load_profile
+from ..stores import store_dir
 from .progress import display
 from .records import BadInput, warc_paths
 from .run import INTERRUPTED, LOCKED, WRITE_FAILED, ArchiveLocked, Rebuild
@@ -28,8 +29,8 @@ def default_processes() -> int:
 
 def rebuild_command(arguments) -> int:
     db = Path(arguments.db)
-    inputs = arguments.warc or [db.parent / "warc"]
-    media_dir = Path(arguments.media_dir) if arguments.media_dir else db.parent / "media"
+    inputs = arguments.warc or [store_dir(db, "warc")]
+    media_dir = Path(arguments.media_dir) if arguments.media_dir else store_dir(db, "media")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         profile = load_profile(arguments.profile)
