@@ -15,8 +15,10 @@ renders each page once, the first time it is asked for it), and measured:
    20 new articles are published at the top of the listings: how many of them that re-crawl archives.
 
 AutoThrottle and download delays are OFF here (and only here): the replica is ours and on loopback, and 32
-requests are in flight (``CONCURRENCY``) in every crawl and in bare Scrapy. Media downloads are off too (requests
-per article count pages only); WARC capture is on, as by default.
+requests are in flight (``CONCURRENCY``) in every crawl and in bare Scrapy. Media downloads and page requisites
+are off too (the bounds fetch the pages only, and requests per article count pages only); WARC capture is on, as by
+default. One more all-cores crawl with page requisites on gives their cost apart: its pages a second and its
+requisite requests per article.
 Each measure is taken ``--repeat`` times, in rounds that take every measure once (the one-core crawl,
 the all-cores crawl, bare Scrapy, trafilatura alone), and the fastest run of each is reported, as timeit
 does: on a shared machine the slower runs measure the neighbours, and a slow phase hits all four alike. The
@@ -65,10 +67,12 @@ from measure import ROOT, run_measured, steady_rate
 # crawl's workers waiting; that was the replica holding every page's body 40 ms (Nagle's algorithm, fixed in
 # 3b9811d), and 16 and 32 now run alike. 32 stays so that rounds compare (benchmarks/NOTES.md).
 CONCURRENCY = 32
-# Media downloads are off: "requests per article" counts pages only, as the targets do. WARC capture stays on.
+# Media downloads and page requisites are off: the bounds fetch the same pages, and "requests per article" counts
+# pages only, as the targets do. WARC capture stays on. REQUISITES measures the requisites' cost apart.
 FAST = ["AUTOTHROTTLE_ENABLED=0", "DOWNLOAD_DELAY=0", f"CONCURRENT_REQUESTS={CONCURRENCY}",
         f"CONCURRENT_REQUESTS_PER_DOMAIN={CONCURRENCY}", "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=10",
-        "LOG_LEVEL=WARNING", "MEDIA_ENABLED=0"]
+        "LOG_LEVEL=WARNING", "MEDIA_ENABLED=0", "REQUISITES_ENABLED=0"]
+REQUISITES = ["EXTRACTION_PROCESSES=auto", "REQUISITES_ENABLED=1"]
 
 
 def free_port() -> int:
@@ -198,6 +202,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         one, every, bare, alone = fastest(ones), fastest(everys), fastest(bares), fastest(alones)
         dbn = workdir / f"all-{size}-{repeat - 1}.db"
         again = crawl(seeds, dbn, ["EXTRACTION_PROCESSES=auto"])
+        dressed = crawl(seeds, workdir / f"requisites-{size}.db", REQUISITES)
+        discard(workdir / f"requisites-{size}.db")
         additions = recrawl_after_additions(size, workdir)
     finally:
         server.kill()
@@ -258,7 +264,8 @@ def bench(size: int, workdir: Path, repeat: int) -> dict:
         "all_cores_speedup_if_every_core_busy_after_framework_start_per_round_median":
             round(statistics.median(busy_bounds), 2) if busy_bounds else None,
         "requests_per_article": round((one["requests"] - 2) / one["articles"], 3),  # robots.txt, requisites apart
-        "requisite_requests_per_article": round(one["requisite_requests"] / one["articles"], 3),
+        "pipeline_all_cores_with_requisites_pages_per_s": round(rate(dressed), 1),
+        "requisite_requests_per_article": round(dressed["requisite_requests"] / dressed["articles"], 3),
         "articles_archived": one["articles"],
         "peak_rss_mb_1core": round(one["peak_rss_main"] / 2**20),
         "peak_rss_mb_all_cores_main": round(every["peak_rss_main"] / 2**20),
