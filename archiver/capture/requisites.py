@@ -96,6 +96,37 @@ def absolute(reference: str, base: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
+def base_part(reference: str, base: str) -> str:
+    """The part of ``base`` that ``reference``'s absolute URL depends on: none for an absolute URL, the scheme for
+    ``//host/...``, scheme and host for ``/path``, all of it for a relative reference."""
+    if reference.startswith(("http://", "https://")):
+        return ""
+    if reference.startswith("//"):
+        return base.split(":", 1)[0]
+    if reference.startswith("/"):
+        scheme, netloc = urlsplit(base)[:2]
+        return f"{scheme}://{netloc}"
+    return base
+
+
+class AbsoluteURLs:
+    """:func:`absolute` remembered: a site's pages name the same template files over and over, and making a URL
+    absolute and percent-encoded costs more than looking it up. Bounded: forgotten whole past ``limit`` entries."""
+
+    def __init__(self, limit: int = 100_000):
+        self.known: dict[tuple[str, str], str | None] = {}
+        self.limit = limit
+
+    def __call__(self, reference: str, base: str) -> str | None:
+        reference = reference.strip()
+        key = (reference, base_part(reference, base))
+        if key not in self.known:
+            if len(self.known) >= self.limit:
+                self.known.clear()
+            self.known[key] = absolute(reference, base)
+        return self.known[key]
+
+
 def is_stylesheet(response) -> bool:
     content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
     return "text/css" in content_type or urlsplit(response.url).path.lower().endswith(".css")
@@ -111,6 +142,7 @@ class RequisitesMiddleware:
         self.crawler, self.stats = crawler, crawler.stats
         self.ignore_robots = settings.getbool("REQUISITES_IGNORE_ROBOTS", False)
         self.requested: set[str] = set()
+        self.absolute = AbsoluteURLs()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -156,9 +188,11 @@ class RequisitesMiddleware:
             return []
         requests = []
         for reference in references:
-            url = absolute(reference, base)
-            if url is None or url in self.requested or url in media or urlsplit(url).netloc not in hosts \
-                    or urlsplit(url).path == "/robots.txt":
+            url = self.absolute(reference, base)
+            if url is None or url in self.requested or url in media:
+                continue
+            parts = urlsplit(url)
+            if parts.netloc not in hosts or parts.path == "/robots.txt":
                 continue
             self.requested.add(url)
             requests.append(Request(url, callback=self.fetched, errback=self.failed, priority=REQUISITE_PRIORITY,

@@ -3,7 +3,7 @@ crawl that fetches them is tests/capture/test_replay.py)."""
 
 from __future__ import annotations
 
-from archiver.capture.requisites import absolute, css_urls, html_requisites, srcset_urls
+from archiver.capture.requisites import AbsoluteURLs, absolute, css_urls, html_requisites, srcset_urls
 
 PAGE = """<!DOCTYPE html><html><head>
 <link rel="stylesheet" href="/css/site.css?v=1"><link rel="alternate" href="/rss/"><link rel="icon" href="/favicon.png">
@@ -44,3 +44,20 @@ def test_references_are_made_absolute_and_encoded_as_the_media_pipeline_does():
         "http://site.test/upload/%D0%A4%D0%BE%D1%82%D0%BE%201.jpg"
     for ignored in ("data:image/png;base64,AA", "javascript:void(0)", "#top", "mailto:a@b.c", "  "):
         assert absolute(ignored, base) is None, ignored
+
+
+def test_remembered_absolute_urls_are_those_of_each_page():
+    """The memo keys each reference on the part of the page's URL it depends on: the same answers as absolute()."""
+    remembered = AbsoluteURLs()
+    bases = ["http://site.test/news/a/", "http://site.test/en/b/c", "https://other.test:8080/news/",
+             "http://site.test/news/a/?PAGEN_1=2"]
+    references = ["img.png", "../up.css", "/bitrix/t.css", "//cdn.site.test/x.js", "https://site.test/abs.png",
+                  " /upload/Фото 1.jpg ", "?page=2", "data:image/png;base64,AA", "#top", "/bitrix/t.css"]
+    for _ in range(2):  # the second time from the memo
+        for base in bases:
+            for reference in references:
+                assert remembered(reference, base) == absolute(reference, base), (reference, base)
+    small = AbsoluteURLs(limit=3)
+    for reference in references:
+        assert small(reference, bases[0]) == absolute(reference, bases[0])
+    assert len(small.known) <= 3
