@@ -48,6 +48,18 @@ def mark_for_refetch(db, urls) -> None:
         [(url,) for url in urls])
 
 
+def first_listing_pages(urls, profile) -> list[str]:
+    """Of listing ``urls``, the first pages of section listings (no pagination parameter, a section's path)."""
+    roots = []
+    for url in urls:
+        parts = urlsplit(url)
+        if any(profile.is_pagination_param(name) for name, _ in parse_qsl(parts.query)):
+            continue
+        if profile.section_url is None or profile.section_url.search(parts.path):
+            roots.append(url)
+    return roots
+
+
 class CrawlState:
     """One run's crawl state, in its archive (an :class:`archiver.archive.storage.Archive`)."""
 
@@ -124,14 +136,7 @@ class CrawlState:
         """Section listings found by earlier runs (first pages only), to be checked again: those that
         answered, whether with a page or with "not modified" (304: unchanged, not gone)."""
         rows = self.archive.db.execute("SELECT url FROM pages WHERE kind = 'listing' AND http_status IN (200, 304)")
-        roots = []
-        for (url,) in rows:
-            parts = urlsplit(url)
-            if any(profile.is_pagination_param(name) for name, _ in parse_qsl(parts.query)):
-                continue
-            if profile.section_url is None or profile.section_url.search(parts.path):
-                roots.append(url)
-        return roots
+        return first_listing_pages((url for (url,) in rows), profile)
 
     def unfinished(self) -> list[str]:
         """URLs earlier runs scheduled but never finished (several runs may have died in a row):

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import parse_qsl, urlsplit
+
+from ..archive.crawl_state import first_listing_pages
 
 logger = logging.getLogger(__name__)
 
@@ -174,14 +175,7 @@ class WorkerState:
 
     def listing_roots(self, profile) -> list[str]:
         """As :meth:`CrawlState.listing_roots`: first pages of section listings that answered."""
-        roots = []
-        for url in self._read("listings"):
-            parts = urlsplit(url)
-            if any(profile.is_pagination_param(name) for name, _ in parse_qsl(parts.query)):
-                continue
-            if profile.section_url is None or profile.section_url.search(parts.path):
-                roots.append(url)
-        return roots
+        return first_listing_pages(self._read("listings"), profile)
 
     def to_refetch(self) -> list[str]:
         return list(self._read("refetch"))
