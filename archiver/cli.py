@@ -156,7 +156,7 @@ hand; a writer that starts later stores what was read but not acknowledged.""", 
   archiver ingest --redis-url redis://localhost:6379/0 --db data/archive.db
   export REDIS_URL=redis://redis-host:6379/0
   archiver ingest --db /srv/archive/csto.db --idle-exit 600""",
-                         lazy(".cluster.addon:ingest_command"))
+                         lazy(".cluster.ingest:ingest_command"))
     parser.add_argument("--redis-url", default="", metavar="URL", help="the cluster's Redis (default: $REDIS_URL)")
     parser.add_argument("--db", metavar="PATH", help="archive to write (default: the ARCHIVE_DB setting)")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",

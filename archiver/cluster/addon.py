@@ -57,7 +57,6 @@ CLUSTER_DEFAULTS = {
 }
 SPIDER_NAME = "news"
 INGEST_GROUP = "archiver"
-ROUND_KEY = "%(spider)s:round"  # the current round (archiver.cluster.rounds)
 
 
 def redis_url_from(settings) -> str:
@@ -133,6 +132,8 @@ def safe_redis_url(url: str) -> str:
 def keys(settings, spider_name: str = SPIDER_NAME) -> dict[str, str]:
     """The Redis keys of a spider's crawl."""
     from scrapy_redis import defaults
+
+    from .rounds import ROUND_KEY
 
     name = {"spider": spider_name}
     queue = settings.get("SCHEDULER_QUEUE_KEY") or defaults.SCHEDULER_QUEUE_KEY
@@ -238,11 +239,3 @@ def seed_command(arguments) -> int:
           + (f"; {seen} already seen in this crawl round (use --reset to start a new round)" if seen else ""))
     return 0
 
-
-# -- archiver ingest (archiver.cluster.ingest) ------------------------------------------
-
-
-def ingest_command(arguments) -> int:
-    from .ingest import ingest_command as command
-
-    return command(arguments)

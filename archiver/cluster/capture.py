@@ -139,6 +139,8 @@ class WorkerWarcCapture(WarcCaptureMiddleware):
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         middleware.run = worker_run(crawler)
+        if middleware.run is not None:
+            middleware.run.attach_capture(middleware)  # the run sends and finishes what it wrote
         return middleware
 
     def spider_opened(self, spider):
@@ -189,14 +191,6 @@ class WorkerWarcCapture(WarcCaptureMiddleware):
             return
         logger.info("WARC: %d records, %d bytes written to %s", self.index.sent, files.bytes_written,
                     self.directory)
-
-
-def worker_capture(crawler) -> WorkerWarcCapture | None:
-    """The worker's WARC capture, if it has one (``WARC_ENABLED``)."""
-    try:
-        return crawler.get_downloader_middleware(WorkerWarcCapture)
-    except RuntimeError:  # not built yet
-        return None
 
 
 class WorkerMediaPipeline(MediaPipeline):

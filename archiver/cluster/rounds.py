@@ -18,6 +18,8 @@ import uuid
 
 from ..clock import utc_now
 
+ROUND_KEY = "%(spider)s:round"  # the current round (this module)
+
 logger = logging.getLogger(__name__)
 
 # Counts workers add to the round as they close: crawl_runs column -> Scrapy stats key (or key prefix).

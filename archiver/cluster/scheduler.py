@@ -332,7 +332,7 @@ class ClusterStartMiddleware:
     def starts_round(self) -> bool:
         from scrapy_redis.connection import get_redis_from_settings
 
-        from .addon import ROUND_KEY
+        from .rounds import ROUND_KEY
 
         key = ROUND_KEY % {"spider": self.crawler.spider.name} + ":starter"
         return bool(get_redis_from_settings(self.crawler.settings).set(key, worker_id(), nx=True))

@@ -51,19 +51,14 @@ class WorkerRun(ArchiveRun):
     # -- the outbox ------------------------------------------------------------
 
     def pending(self) -> bool:
-        from .capture import worker_capture
-
-        capture = worker_capture(self.crawler)
+        capture = self.capture
         return bool(self.state is not None and self.state.pending) or bool(
             capture is not None and capture.index is not None and capture.index.pending)
 
     def send(self) -> None:
         """The rows of the records written so far (once on disk) and the crawl-state calls, into the stream."""
-        from .capture import worker_capture
-
-        capture = worker_capture(self.crawler)
-        if capture is not None:
-            capture.make_durable()
+        if self.capture is not None:
+            self.capture.make_durable()
         calls = self.state.take() if self.state is not None else []
         if calls:
             self.server.xadd(stream_key(self.crawler), {"state": json.dumps(calls, ensure_ascii=False)})
@@ -98,13 +93,10 @@ class WorkerRun(ArchiveRun):
         if self.left:
             return
         self.left = True
-        from .addon import ROUND_KEY
-        from .capture import worker_capture
-        from .rounds import add_worker_counts
+        from .rounds import ROUND_KEY, add_worker_counts
 
-        capture = worker_capture(self.crawler)
-        if capture is not None:
-            capture.finish()
+        if self.capture is not None:
+            self.capture.finish()
         try:
             if self.write_failure is None:
                 self.send()
