@@ -24,8 +24,9 @@ SITE_PROFILE = "csto"
 LISTING_BARREN_LIMIT = 2
 # Revisits (docs/crawling.md, "Revisits"): an incremental run checks the archived articles that are due, with
 # conditional requests. Intervals in seconds: doubled after a check finding the article unchanged, halved after
-# one finding it changed; a new article starts at its age, at least REVISIT_INITIAL_INTERVAL.
-REVISIT_INITIAL_INTERVAL = 86400  # 1 day
+# one finding it changed; a new article starts at REVISIT_AGE_SHARE of its age (young articles change most).
+REVISIT_AGE_SHARE = 0.05
+REVISIT_INITIAL_INTERVAL = 86400  # 1 day: a new article's first interval when it has no date
 REVISIT_MIN_INTERVAL = 3600  # 1 hour
 REVISIT_MAX_INTERVAL = 90 * 86400  # 90 days
 # Checks per run, the longest overdue first: a share of the live archived articles (a whole number >= 1: a count).

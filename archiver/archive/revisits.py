@@ -3,8 +3,9 @@
 Heritrix's adaptive revisiting, for articles: each archived article has an interval (``revisit_interval``)
 and a next check (``next_revisit``). A check that finds the article unchanged (``304 Not Modified``, or the same
 content hash) doubles its interval, one that finds it changed halves it, within the policy's bounds. A new
-article starts short, as long as its age (young articles are the ones corrected and updated), never shorter
-than the policy's initial interval. An incremental run requests the articles that are due, the longest overdue
+article starts short, at a share of its age (a twentieth by default): young articles are the ones corrected and
+updated, so one archived on the day it appeared is checked within hours, and again every day or two while it is
+young, and one archived five years after it appeared waits months. An incremental run requests the articles that are due, the longest overdue
 first, up to its budget (:mod:`archiver.crawl.bookkeeping`). A sitemap's ``<lastmod>`` or a feed's ``updated``
 newer than the last fetch makes an article due at once (:func:`make_due`).
 
@@ -25,15 +26,16 @@ _DUE = "FROM pages JOIN articles ON articles.url = pages.url WHERE articles.stat
 
 @dataclass(frozen=True)
 class RevisitPolicy:
-    initial: int = DAY  # seconds: the shortest first interval (a new article's)
+    initial: int = DAY  # seconds: a new article's first interval when its age is unknown (no date)
     minimum: int = HOUR
     maximum: int = 90 * DAY
+    age_share: float = 0.05  # a new article's first interval, as a share of its age when archived
 
     def first(self, fetched_at: str | None, published: str | None) -> int:
-        """A new article's interval: its age when archived, within the bounds (and never below ``initial``)."""
+        """A new article's interval: ``age_share`` of its age when archived, within the bounds (``initial``
+        when it has no date)."""
         age = _seconds_between(published, fetched_at)
-        interval = max(self.initial, age) if age is not None else self.initial
-        return self.bounded(interval)
+        return self.bounded(age * self.age_share if age is not None else self.initial)
 
     def after(self, interval: int | None, changed: bool) -> int:
         """The interval after a check: halved when the article changed, doubled when it did not."""
@@ -87,19 +89,31 @@ def make_due(db, urls) -> int:
 
 def schedule_checked(db, outcomes: dict[str, bool | None], policy: RevisitPolicy) -> None:
     """Articles this run fetched or checked: ``{url: changed}`` (``None``: archived for the first time, whose
-    ``published`` decides its first interval). Their next check is an interval from now."""
+    ``published`` decides its first interval). Their next check is an interval from now. An article found
+    unchanged again less than ``policy.minimum`` after it was scheduled (fetched twice in one run, under two
+    URLs) keeps its schedule: that second look says nothing about how often it changes."""
     now = utc_now()
     rows = []
     for url, changed in outcomes.items():
-        found = db.execute("SELECT pages.revisit_interval, articles.published FROM pages JOIN articles"
-                           " ON articles.url = pages.url WHERE pages.url = ?", [url]).fetchone()
+        found = db.execute("SELECT pages.revisit_interval, pages.next_revisit, articles.published FROM pages"
+                           " JOIN articles ON articles.url = pages.url WHERE pages.url = ?", [url]).fetchone()
         if found is None:
             continue
-        interval, published = found
+        interval, next_revisit, published = found
+        if changed is False and _scheduled_lately(interval, next_revisit, now, policy.minimum):
+            continue
         interval = policy.first(now, published) if changed is None or interval is None else \
             policy.after(interval, changed)
         rows.append((interval, utc_after(interval, now), url))
     db.conn.executemany("UPDATE pages SET revisit_interval = ?, next_revisit = ? WHERE url = ?", rows)
+
+
+def _scheduled_lately(interval: int | None, next_revisit: str | None, now: str, within: int) -> bool:
+    """Whether the schedule ``(interval, next_revisit)`` was set less than ``within`` seconds before ``now``."""
+    if not interval or not next_revisit:
+        return False
+    since = _seconds_between(utc_after(-interval, next_revisit), now)
+    return since is not None and since < within
 
 
 def schedule_unscheduled(db, policy: RevisitPolicy) -> int:

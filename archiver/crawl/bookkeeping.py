@@ -326,7 +326,8 @@ def revisit_policy(settings) -> RevisitPolicy:
     default = RevisitPolicy()  # for settings without the project's (a crawler made in tests)
     return RevisitPolicy(initial=settings.getint("REVISIT_INITIAL_INTERVAL", default.initial),
                          minimum=settings.getint("REVISIT_MIN_INTERVAL", default.minimum),
-                         maximum=settings.getint("REVISIT_MAX_INTERVAL", default.maximum))
+                         maximum=settings.getint("REVISIT_MAX_INTERVAL", default.maximum),
+                         age_share=settings.getfloat("REVISIT_AGE_SHARE", default.age_share))
 
 
 def revisit_budget(setting, live_articles: int) -> int:

@@ -4,6 +4,8 @@ from a server without them); the revisit schedule doubling and halving."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from archiver.clock import utc_after
@@ -61,9 +63,23 @@ def test_seeded_at_news_the_home_only_section_is_archived_with_its_title(server,
     assert rows(first, "select count(*) from pages where url = ? and http_status = 200", homes[1])[0][0] == 1
 
 
-def test_a_new_article_is_scheduled_by_its_age(first):
-    scheduled = rows(first, "select pages.revisit_interval, pages.next_revisit from pages join articles using (url)")
-    assert scheduled and all(row["revisit_interval"] >= 86400 and row["next_revisit"] for row in scheduled)
+def test_a_new_article_is_scheduled_at_a_twentieth_of_its_age(first):
+    scheduled = rows(first, "select articles.published, articles.fetched_at, pages.revisit_interval,"
+                            " pages.next_revisit from pages join articles using (url)")
+    assert len(scheduled) > 60
+    assert sum(1 for row in scheduled if row["published"] is None) < len(scheduled) / 4
+    for row in scheduled:
+        fetched = datetime.fromisoformat(row["fetched_at"])
+        if row["published"] is None:  # no date, no age: a day
+            expected = 86400
+        else:
+            published = datetime.fromisoformat(row["published"])
+            published = published if published.tzinfo else published.replace(tzinfo=timezone.utc)
+            expected = min(90 * 86400, max(3600, (fetched - published).total_seconds() / 20))
+        # Scheduled when the article was written, a moment after it was fetched.
+        assert abs(row["revisit_interval"] - expected) <= 60, (dict(row), expected)
+        due = datetime.fromisoformat(row["next_revisit"]) - fetched
+        assert abs(due.total_seconds() - row["revisit_interval"]) <= 120, row
 
 
 def test_body_only_edits_are_caught_by_revisits_with_and_without_validators(server, first, monkeypatch):

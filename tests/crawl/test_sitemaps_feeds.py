@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from archiver.clock import utc_after
 from archiver.extraction.feeds import FeedError, alternate_feeds, read_feed
 from archiver.profiles import PROFILE_DIR
 from archiver.replica import ReplicaSite, serve_replica
@@ -101,6 +102,20 @@ def test_an_edit_only_the_lastmod_tells_is_caught_by_the_next_run(server, first_
     assert site.articles("en")[26].path not in paths
     assert {path for path in paths if path.startswith("/sitemap-iblock")} == \
         {sitemaps.section_file(article.sections[0]) for article in (old, touched)}
+
+
+def test_signals_have_a_budget_apart_from_the_schedule(server, first_crawl, monkeypatch):
+    """Every archived article due by the schedule, a budget of one check: the schedule takes its one, and three
+    articles a newer lastmod signals get one check now (a budget of their own), the other two the next run."""
+    site, db = server.site, first_crawl.db_path
+    for article in site.articles("en")[30:33]:  # newer lastmods, the same pages
+        article.modified = time.time()
+    site.version += 1
+    monkeypatch.setenv("ARCHIVER_NOW", utc_after(400 * 86400))
+    third = run_crawl(server.seeds, db, ["REVISIT_MAX_PER_RUN=1", "DEGRADED_AFTER_DAYS_WITHOUT_NEW=-1"])
+    assert third.returncode == 0, third.log[-3000:]
+    assert re.search(r"Revisiting 1 of the \d+ archived articles due \(at most 1 a run\)", third.log)
+    assert "archived articles changed since fetched 3, checked now 1, due next run 2" in third.log
 
 
 def test_turned_off_neither_sitemaps_nor_feeds_are_read(server, tmp_path):
