@@ -12,6 +12,9 @@ Each option names a directory already on disk (this script fetches nothing); giv
   ``cache/``, ``eval/`` and ``test_set/``): dates only.
 - ``--scrapinghub``: scrapinghub's article-extraction-benchmark (``ground-truth.json``, pages in
   ``html/*.html.gz``): body only (its ``articleBody``). Never used to tune a rule: a set the rules have not seen.
+- ``--dragnet``: Dragnet's data (``HTML/X.html``, ``Corrected/X.html.corrected.txt``, ``test.txt``): body only,
+  the pages of its test split; the expected text is the corrected file up to its comments' separator. Never
+  used to tune a rule either.
 
 Every page is read as bytes and given, in turn, to:
 
@@ -22,9 +25,10 @@ Every page is read as bytes and given, in turn, to:
 
 Metrics (a page counts for a metric only where its set gives the expected value):
 
-- body F1, Readability and scrapinghub sets: the texts are cut into words (``\\w+`` runs, case-folded) and into shingles of 4
-  consecutive words, counted as multisets; precision = shared shingles / the output's shingles, recall =
-  shared shingles / the expected text's shingles (``expected.html``'s text), F1 their harmonic mean, per page;
+- body F1, Readability, scrapinghub and Dragnet sets: the texts are cut into words (``\\w+`` runs,
+  case-folded) and into shingles of 4 consecutive words, counted as multisets; precision = shared shingles /
+  the output's shingles, recall = shared shingles / the expected text's shingles (``expected.html``'s text),
+  F1 their harmonic mean, per page;
   the set's F1 is the mean over its pages (an empty output scores 0). (scrapinghub's own script sums
   normalised counts over pages and keeps case: its figures are close to these, not equal.)
 - body F1, trafilatura set: its annotations are snippets that must (``with``) or must not (``without``) appear
@@ -125,8 +129,22 @@ def scrapinghub_pages(folder: Path) -> list[Page]:
     return pages
 
 
+DRAGNET_COMMENTS = "!@#$%^&*()  COMMENTS"
+
+
+def dragnet_pages(folder: Path) -> list[Page]:
+    pages = []
+    for name in (folder / "test.txt").read_text(encoding="utf-8").split():
+        path, corrected = folder / "HTML" / f"{name}.html", folder / "Corrected" / f"{name}.html.corrected.txt"
+        if path.exists() and corrected.exists():
+            text = corrected.read_text(encoding="utf-8", errors="replace").split(DRAGNET_COMMENTS)[0]
+            # The set gives no URL, so each page gets one of its own.
+            pages.append(Page(name, f"https://dragnet-{name.lower()}.example/article", path, text=text))
+    return pages
+
+
 SETS = {"readability": readability_pages, "trafilatura": trafilatura_pages, "htmldate": htmldate_pages,
-        "scrapinghub": scrapinghub_pages}
+        "scrapinghub": scrapinghub_pages, "dragnet": dragnet_pages}
 
 
 def read_page(path: Path) -> bytes:
@@ -337,7 +355,8 @@ def main() -> int:
     arguments = parser.parse_args()
     chosen = {name: getattr(arguments, name) for name in SETS if getattr(arguments, name)}
     if not chosen:
-        parser.error("name at least one set's folder (--readability, --trafilatura, --htmldate, --scrapinghub)")
+        parser.error("name at least one set's folder (--readability, --trafilatura, --htmldate, --scrapinghub, "
+                     "--dragnet)")
     extractors = EXTRACTORS[:1] if arguments.no_baseline else EXTRACTORS
     import trafilatura
 
