@@ -25,23 +25,19 @@ def cdx_timestamp(date: str) -> str:
     return "".join(c for c in date if c.isdigit())[:14]
 
 
-class CaptureIndex:
-    """The ``captures`` table and the CDXJ index, written in batches; the payload-digest lookup for revisits.
+class PendingCaptures:
+    """Rows of WARC records waiting for their batch, and the lookups revisit records need: the response holding a
+    payload (``original``) and a URL's last 200 capture (``earlier_capture``), this batch's first, else those
+    already written (:meth:`stored_original`, :meth:`stored_capture`). ``flush`` writes the batch: into the archive
+    in one process (:class:`CaptureIndex`), into the item stream on a cluster worker
+    (:class:`archiver.cluster.capture.CaptureLog`)."""
 
-    ``archive``: the run's :class:`~archiver.archive.storage.Archive`; ``before_write``: what makes the WARC
-    bytes of the pending rows durable (:meth:`archiver.capture.warc.WarcFiles.sync`), called before each batch.
-    """
-
-    def __init__(self, cdxj_path: Path, run_id: int | None, archive, before_write: Callable[[], None]):
-        self.cdxj_path, self.run_id = Path(cdxj_path), run_id
-        self.archive = archive
-        self.before_write = before_write
+    def __init__(self):
         self.pending: list[dict] = []
         self.pending_digests: dict[str, dict] = {}
         self.pending_ok: dict[str, dict] = {}  # URL -> this batch's last 200 capture of it
 
     def add(self, row: dict) -> None:
-        row["run_id"] = self.run_id
         self.pending.append(row)
         if row["record_type"] == "response" and row.get("payload_digest"):
             self.pending_digests.setdefault(row["payload_digest"], row)
@@ -50,21 +46,60 @@ class CaptureIndex:
         if len(self.pending) >= CAPTURE_FLUSH_EVERY:
             self.flush()
 
+    def take(self) -> tuple[list[dict], dict[str, dict], dict[str, dict]]:
+        """The batch (rows, first response of each digest, last 200 capture of each URL), emptied."""
+        batch = (self.pending, self.pending_digests, self.pending_ok)
+        self.pending, self.pending_digests, self.pending_ok = [], {}, {}
+        return batch
+
     def original(self, payload_digest: str) -> dict | None:
-        """An archived response with this payload (this run's first, else the archive's)."""
+        """A response with this payload (this batch's first, else one written already)."""
         row = self.pending_digests.get(payload_digest)
-        if row is not None:
+        return row if row is not None else self.stored_original(payload_digest)
+
+    def as_response(self, row: dict) -> dict | None:
+        """A 200 capture followed to the response record that holds its payload."""
+        if row["record_type"] == "response":
             return row
-        return self.archive.revisit_original(payload_digest)
+        return self.original(row["payload_digest"]) if row.get("payload_digest") else None
 
     def earlier_capture(self, url: str) -> dict | None:
-        """The last 200 capture of ``url`` (this run's, else the archive's), followed to the response record that
-        holds its payload: what a 304's revisit record refers to. None when there is none."""
+        """The last 200 capture of ``url``, followed to the response record that holds its payload: what a 304's
+        revisit record refers to. None when there is none."""
         row = self.pending_ok.get(url)
-        if row is not None and row["record_type"] == "response":
-            return row
-        if row is not None:
-            return self.original(row["payload_digest"]) if row.get("payload_digest") else None
+        return self.as_response(row) if row is not None else self.stored_capture(url)
+
+    def stored_original(self, payload_digest: str) -> dict | None:
+        raise NotImplementedError
+
+    def stored_capture(self, url: str) -> dict | None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        raise NotImplementedError
+
+
+class CaptureIndex(PendingCaptures):
+    """The ``captures`` table and the CDXJ index, written in batches; the payload-digest lookup for revisits.
+
+    ``archive``: the run's :class:`~archiver.archive.storage.Archive`; ``before_write``: what makes the WARC
+    bytes of the pending rows durable (:meth:`archiver.capture.warc.WarcFiles.sync`), called before each batch.
+    """
+
+    def __init__(self, cdxj_path: Path, run_id: int | None, archive, before_write: Callable[[], None]):
+        super().__init__()
+        self.cdxj_path, self.run_id = Path(cdxj_path), run_id
+        self.archive = archive
+        self.before_write = before_write
+
+    def add(self, row: dict) -> None:
+        row["run_id"] = self.run_id
+        super().add(row)
+
+    def stored_original(self, payload_digest: str) -> dict | None:
+        return self.archive.revisit_original(payload_digest)
+
+    def stored_capture(self, url: str) -> dict | None:
         return self.archive.earlier_capture(url)
 
     def flush(self) -> None:
@@ -74,9 +109,7 @@ class CaptureIndex:
         self.before_write()
         self.archive.add_captures(self.pending)
         append_cdxj(self.cdxj_path, self.pending)
-        self.pending = []
-        self.pending_digests = {}
-        self.pending_ok = {}
+        self.take()
 
 
 def capture_row(record, warc_file: str, offset: int, length: int) -> dict:

@@ -36,7 +36,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy_redis.connection import get_redis_from_settings
 
-from ..capture.index import CAPTURE_FLUSH_EVERY
+from ..capture.index import PendingCaptures
 from ..capture.media import MediaPipeline
 from ..capture.warc import WarcCaptureMiddleware, WarcFiles
 from .worker import stream_key, worker_run
@@ -58,50 +58,25 @@ def reference(row: dict) -> dict:
             "payload_digest": row.get("payload_digest")}
 
 
-class CaptureLog:
-    """The rows of the records a worker wrote, sent through the item stream once their bytes are on disk;
-    the payload-digest lookup for revisit records (this worker's pending rows, then the cluster's)."""
+class CaptureLog(PendingCaptures):
+    """The rows of the records a worker wrote, sent through the item stream once their bytes are on disk; the
+    lookups for revisit records are this worker's pending rows, then the cluster's (Redis)."""
 
     def __init__(self, server, stream: str, files: WarcFiles):
+        super().__init__()
         self.server, self.stream, self.files = server, stream, files
         self.digests_key = stream + ":digests"
         self.captured_key = stream + ":captured"
-        self.pending: list[dict] = []
-        self.pending_digests: dict[str, dict] = {}
-        self.pending_ok: dict[str, dict] = {}  # URL -> its last 200 response or revisit row, not sent yet
         self.last_flush = time.monotonic()
         self.sent = 0
 
-    def add(self, row: dict) -> None:
-        self.pending.append(row)
-        if row["record_type"] == "response" and row.get("payload_digest"):
-            self.pending_digests.setdefault(row["payload_digest"], row)
-        if row["record_type"] in ("response", "revisit") and row.get("status") == 200:
-            self.pending_ok[row["url"]] = row
-        if len(self.pending) >= CAPTURE_FLUSH_EVERY:
-            self.flush()
-
-    def original(self, payload_digest: str) -> dict | None:
-        row = self.pending_digests.get(payload_digest)
-        if row is not None:
-            return row
+    def stored_original(self, payload_digest: str) -> dict | None:
         found = self.server.hget(self.digests_key, payload_digest)
         return json.loads(found) if found else None
 
-    def earlier_capture(self, url: str) -> dict | None:
-        """The last 200 capture of ``url`` in the cluster, as the response that holds its payload (what a 304's
-        revisit record refers to), or None."""
-        row = self.pending_ok.get(url)
-        if row is not None:
-            return self._as_response(row)
+    def stored_capture(self, url: str) -> dict | None:
         found = self.server.hget(self.captured_key, url)
         return json.loads(found) if found else None
-
-    def _as_response(self, row: dict) -> dict | None:
-        if row["record_type"] == "response":
-            return reference(row)
-        original = self.original(row["payload_digest"]) if row.get("payload_digest") else None
-        return {**original, "payload_digest": row["payload_digest"]} if original else None
 
     def flush(self) -> None:
         """The pending rows into the stream, once the bytes they point at are on disk."""
@@ -109,10 +84,9 @@ class CaptureLog:
         if not self.pending:
             return
         self.files.sync()
-        captured = {url: json.dumps(found) for url, row in self.pending_ok.items()
-                    if (found := self._as_response(row)) is not None}
-        rows, self.pending = self.pending, []
-        digests, self.pending_digests, self.pending_ok = self.pending_digests, {}, {}
+        captured = {url: json.dumps(reference(found)) for url, row in self.pending_ok.items()
+                    if (found := self.as_response(row)) is not None}
+        rows, digests, _ = self.take()
         pipe = self.server.pipeline(transaction=True)
         pipe.xadd(self.stream, {"captures": json.dumps(rows, ensure_ascii=False)})
         for digest, row in digests.items():
