@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..clock import utc_now
 from .captures import restore_pointers
+from .change_signals import changed_since_fetched
 from .revisits import RevisitPolicy, count_due, due_articles, make_due, schedule_checked, schedule_unscheduled
 
 __all__ = ["CrawlState", "RevisitPolicy", "due_articles", "make_due", "mark_for_refetch", "mark_stored"]
@@ -108,6 +109,11 @@ class CrawlState:
         are due in all. Articles archived before revisits existed get their first schedule here."""
         schedule_unscheduled(self.archive.db, self.revisit_policy)
         return due_articles(self.archive.db, budget), count_due(self.archive.db)
+
+    def changed_since_fetched(self, signalled: dict[str, str]) -> list[str]:
+        """Of ``signalled`` (article URL -> when a sitemap or feed says it changed), the archived articles fetched
+        before that, made due now (:func:`archiver.archive.change_signals.changed_since_fetched`)."""
+        return changed_since_fetched(self.archive.db, signalled)
 
     def live_articles(self) -> int:
         return self.archive.db.execute("SELECT count(*) FROM articles WHERE status = 'live'").fetchone()[0]
@@ -231,13 +237,22 @@ class CrawlState:
         run, when every target that was going to be stored is). Returns how many were added."""
         added = 0
         with self.archive.db.atomic():
-            for source, target in self.redirects.items():
-                article_id = self.archive.article_id_for(target)
+            for source in self.redirects:
+                article_id = self.archive.article_id_for(self._redirect_end(source))
                 if article_id is not None and self.archive.article_id_for(source) is None:
                     self.archive.add_alias(source, article_id, utc_now())
                     added += 1
         self.redirects = {}
         return added
+
+    def _redirect_end(self, source: str) -> str:
+        """Where ``source``'s redirects end: a target that is a redirect source itself is followed (a page fetched
+        again, whose redirect was requested after its first fetch, is dropped at the chain's next hop)."""
+        seen, target = {source}, self.redirects[source]
+        while target in self.redirects and target not in seen:
+            seen.add(target)
+            target = self.redirects[target]
+        return target
 
     def record_removal(self, url: str, reason: str, http_status: int | None, gone: bool = False) -> bool:
         """A known article is gone (404, 410, or ``gone``) or vanished: recorded, never deleted. True if it is

@@ -47,3 +47,10 @@ def local_copy(articles: dict[str, tuple], aliases: dict[str, set[str]], sitemap
     db.conn.executemany("INSERT OR REPLACE INTO pages (url, kind, http_status, fetched_at) VALUES (?, 'sitemap', 200,"
                         " ?)", list(sitemaps.items()))
     return db
+
+
+def revisit_schedule(db) -> dict[str, str]:
+    """Every live archived article's next check (what makes it due, read against the clock of the round that
+    reads it: :func:`archiver.archive.revisits.due_articles` in bulk)."""
+    return dict(db.execute("SELECT pages.url, pages.next_revisit FROM pages JOIN articles ON articles.url = pages.url"
+                           " WHERE articles.status = 'live' AND pages.next_revisit IS NOT NULL"))

@@ -149,7 +149,7 @@ class RequisitesMiddleware:
         return cls(crawler)
 
     def active(self) -> bool:
-        """Only where the run captures WARC files (never on a cluster worker, which has no archive)."""
+        """Only where the run captures WARC files (a single process's, or a cluster worker's own)."""
         from .warc import WarcCaptureMiddleware
 
         engine = getattr(self.crawler, "engine", None)

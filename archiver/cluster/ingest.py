@@ -49,7 +49,7 @@ class Ingester:
 
     def __init__(self, redis_url: str, db: str, stream: str, group: str = INGEST_GROUP, consumer: str = "writer",
                  batch_size: int = 25, block_ms: int = 1000, warc_dir: str | None = None,
-                 media_dir: str | None = None, cluster_keys: dict | None = None):
+                 media_dir: str | None = None, cluster_keys: dict | None = None, revisit_policy=None):
         import redis
 
         from ..archive.storage import Archive, SaveCounts
@@ -68,6 +68,7 @@ class Ingester:
         self.stopping = False
         self.round = Round(self.server, self.archive, cluster_keys or {"stream": stream})
         self._replay = None
+        self.revisit_policy = revisit_policy  # the project's settings' (one process's crawl uses the same)
         try:
             self.server.xgroup_create(stream, group, id="0", mkstream=True)
         except redis.ResponseError as error:
@@ -132,7 +133,7 @@ class Ingester:
 
         run_id = self.round.run_id()
         if self._replay is None or self._replay.run_id != run_id:
-            self._replay = StateReplay(self.archive, run_id, self.server, self.stream)
+            self._replay = StateReplay(self.archive, run_id, self.server, self.stream, self.revisit_policy)
         return self._replay
 
     def save(self, items: list[dict], bad: list) -> None:
@@ -222,7 +223,7 @@ class Ingester:
     def publish(self) -> None:
         from .state import publish
 
-        publish(self.server, self.archive, self.stream)
+        publish(self.server, self.archive, self.stream, policy=self.revisit_policy)
 
     def sort_index(self) -> None:
         from ..capture.index import sort_cdxj
@@ -254,6 +255,7 @@ class Ingester:
 
 def ingest_command(arguments) -> int:
     from ..archive.lock import ArchiveLock, ArchiveLocked
+    from ..crawl.bookkeeping import revisit_policy
     from ..crawl.runs import EXIT_LOCKED
     from .addon import cluster_settings, keys, safe_redis_url
 
@@ -276,7 +278,7 @@ def ingest_command(arguments) -> int:
     try:
         ingester = Ingester(url, db, stream, group=arguments.group, consumer=arguments.consumer, batch_size=batch,
                             warc_dir=settings.get("WARC_DIR") or None, media_dir=settings.get("MEDIA_DIR") or None,
-                            cluster_keys={**names, "stream": stream})
+                            cluster_keys={**names, "stream": stream}, revisit_policy=revisit_policy(settings))
 
         def stop(signum, frame):  # finish the batch at hand, then leave
             logger.info("Signal %d: stopping after the current batch", signum)

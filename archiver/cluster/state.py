@@ -7,11 +7,11 @@ archive. A worker has no archive, so:
 - **reads** come from a snapshot the writer publishes (:func:`publish`) when a round finishes and when it
   starts on an archive that has none: the archived article URLs with their listing entries and aliases,
   every other URL fetched before with its status, the validators (``ETag``, ``Last-Modified``) of every
-  page, the section listings to read again, the articles to fetch again (and, with a revisit schedule,
-  the articles due). Workers read it once, as they start (the crawl's bookkeeping asks
+  page, the section listings to read again, the articles to fetch again and each article's next check (due by
+  the clock of the round that reads it). Workers read it once, as they start (the crawl's bookkeeping asks
   :class:`WorkerState` as it asks a run's state), and so crawl incrementally like one process;
 - **writes** (a URL seen or fetched with its validators, an article touched by a 304, a removal, a listing
-  entry, a redirect) are sent through the item stream in order with the items, ``{"state": [[method,
+  entry, a redirect, articles a sitemap or feed says changed) are sent through the item stream in order with the items, ``{"state": [[method,
   args], ...]}``, once the worker's records are on disk and before any item that follows them; the writer
   applies them to the round's own :class:`CrawlState` (:class:`StateReplay`), which stores an article with
   its validators exactly as one process does.
@@ -29,7 +29,8 @@ from ..archive.crawl_state import first_listing_pages
 logger = logging.getLogger(__name__)
 
 # Methods of CrawlState a worker sends to the writer (with their arguments), in the order it calls them.
-FORWARDED = ("mark", "touch", "note_listing_entry", "note_section_title", "record_removal")
+FORWARDED = ("mark", "touch", "note_listing_entry", "note_section_title", "record_removal",
+             "changed_since_fetched")
 PARTS = ("known", "fetched", "aliases", "validators", "listings", "refetch", "due", "fetch_times", "sitemaps",
          "meta")
 
@@ -47,12 +48,15 @@ def redirects_key(stream: str) -> str:
 # -- the writer's side ------------------------------------------------------------
 
 
-def publish(server, archive, stream: str, run_id: int | None = None) -> dict[str, int]:
-    """Publish what workers need to crawl incrementally (see above); returns the size of each part."""
+def publish(server, archive, stream: str, run_id: int | None = None, policy=None) -> dict[str, int]:
+    """Publish what workers need to crawl incrementally (see above); returns the size of each part. ``policy``:
+    the crawl's revisit policy (:func:`archiver.crawl.bookkeeping.revisit_policy`)."""
     from ..archive.crawl_state import CrawlState
-    from ..archive.snapshot import all_validators, answered_listings, article_fetch_times, sitemap_reads
+    from ..archive.snapshot import (all_validators, answered_listings, article_fetch_times, revisit_schedule,
+                                    sitemap_reads)
 
     state = CrawlState(archive, run_id or 0)
+    state.revisit_policy = policy or state.revisit_policy
     parts = {
         "known": {url: json.dumps(entry) for url, entry in state.known_articles().items()},
         "fetched": {url: json.dumps(status) for url, status in state.fetched_pages().items()},
@@ -63,11 +67,10 @@ def publish(server, archive, stream: str, run_id: int | None = None) -> dict[str
         "fetch_times": {url: json.dumps(times) for url, times in article_fetch_times(archive.db).items()},
         "sitemaps": {url: json.dumps(when) for url, when in sitemap_reads(archive.db).items()},
     }
-    due, live = [], 0
-    if hasattr(state, "due_revisits"):  # the archive's revisit schedule
-        due, _ = state.due_revisits(1_000_000)
-        live = state.live_articles()
-    parts["due"] = {url: str(rank) for rank, url in enumerate(due)}
+    # The revisit schedule, not the articles due now: a round starts later, and its workers see what is due then.
+    state.due_revisits(0)  # articles archived before revisits existed get their first schedule
+    parts["due"] = {url: json.dumps(when) for url, when in revisit_schedule(archive.db).items()}
+    live = state.live_articles()
     parts["meta"] = {"live": str(live), "articles": str(archive.count())}
     pipe = server.pipeline(transaction=True)
     for part, mapping in parts.items():
@@ -94,10 +97,11 @@ def published(server, stream: str) -> bool:
 class StateReplay:
     """The writer's :class:`CrawlState` of the round, given the calls workers sent."""
 
-    def __init__(self, archive, run_id: int, server, stream: str):
+    def __init__(self, archive, run_id: int, server, stream: str, policy=None):
         from ..archive.crawl_state import CrawlState
 
         self.state = CrawlState(archive, run_id)
+        self.state.revisit_policy = policy or self.state.revisit_policy  # the crawl's settings, as in one process
         self.run_id = run_id
         self.server, self.stream = server, stream
 
@@ -127,8 +131,8 @@ class StateReplay:
 
 class LocalArchive:
     """What the crawl's change signals read of a run's archive (``archive.db``), from the snapshot: an in-memory
-    copy (:func:`archiver.archive.snapshot.local_copy`). Their marks of articles due stay on this worker: the next
-    round reads the same sitemaps and feeds again."""
+    copy (:func:`archiver.archive.snapshot.local_copy`). The articles they make due here are sent to the writer
+    (:meth:`WorkerState.changed_since_fetched`)."""
 
     def __init__(self, state: "WorkerState"):
         from ..archive.snapshot import local_copy
@@ -184,8 +188,13 @@ class WorkerState:
         return []  # the shared queue keeps what a dead worker left (archiver.cluster.scheduler)
 
     def due_revisits(self, budget: int) -> tuple[list[str], int]:
-        due = sorted(self._read("due").items(), key=lambda entry: entry[1])
-        return [url for url, _ in due[:budget]], len(due)
+        """As :meth:`CrawlState.due_revisits`, from the published schedule: due by this worker's clock, the longest
+        overdue first."""
+        from ..clock import utc_now
+
+        now = utc_now()
+        due = sorted((when, url) for url, when in self._read("due").items() if when <= now)
+        return [url for _, url in due[:budget]], len(due)
 
     def live_articles(self) -> int:
         return int(self._read("meta").get("live") or 0)
@@ -216,6 +225,17 @@ class WorkerState:
         """Sent to the writer; True if ``url`` is an archived article (what the writer will find)."""
         self._send("record_removal", url, reason, http_status, gone)
         return url in self._known
+
+    def changed_since_fetched(self, signalled: dict[str, str]) -> list[str]:
+        """As :meth:`CrawlState.changed_since_fetched`, on this worker's copy; those found are sent to the writer,
+        whose archive makes them due unless fetched since (by any worker): the next round sees what this round did
+        not check."""
+        from ..archive.change_signals import changed_since_fetched
+
+        changed = changed_since_fetched(self.archive.db, signalled)
+        if changed:
+            self._send("changed_since_fetched", {url: signalled[url] for url in changed})
+        return changed
 
     def flush(self) -> None:
         """Nothing to write here: the worker's outbox sends the calls (:meth:`take`)."""

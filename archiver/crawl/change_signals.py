@@ -10,7 +10,7 @@ file read since spares reading it again.
 
 from __future__ import annotations
 
-from ..archive.change_signals import changed_since_fetched, moment, sitemaps_read
+from ..archive.change_signals import moment, sitemaps_read
 from .bookkeeping import revisit_budget
 from .runs import ArchiveRun
 
@@ -41,7 +41,7 @@ class ChangeSignals:
         if not signalled or state is None:
             return []
         state.flush()  # the run's own fetches first: an article this run fetched is not due again
-        changed = changed_since_fetched(state.archive.db, signalled)
+        changed = state.changed_since_fetched(signalled)  # a cluster worker's reaches the writer too
         if not changed:
             return []
         if self.budget is None:
