@@ -76,6 +76,16 @@ def test_bad_spider_arguments_are_refused_before_the_crawl(tmp_path, argument, w
     assert not (tmp_path / "a.db").exists()  # nothing started
 
 
+def test_an_unknown_log_level_is_one_line_and_a_lowercase_one_is_understood(tmp_path):
+    done = scrapy_crawl(tmp_path / "a.db", "-s", "LOG_LEVEL=NOPE")
+    assert_one_line(done, 2, "unknown LOG_LEVEL 'NOPE'", "WARNING")
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "a.db").exists()
+    done = scrapy_crawl(tmp_path / "a.db", "-a", f"start_urls=http://127.0.0.1:{free_port()}/news/",
+                        "-s", "LOG_LEVEL=warning")
+    assert_one_line(done, 3, "the seeds are unreachable")
+    assert " INFO: " not in done.stderr and " WARNING: " in done.stderr
+
+
 def test_unknown_profile_with_nolog_says_so(tmp_path):
     done = scrapy_crawl(tmp_path / "a.db", "-a", "profile=unknown", "--nolog")
     assert_one_line(done, 2, "unknown site profile 'unknown'")

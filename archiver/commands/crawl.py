@@ -29,6 +29,9 @@ class Command(ScrapyCrawlCommand):
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
+        level = _log_level(self.settings.get("LOG_LEVEL"))
+        if level != self.settings.get("LOG_LEVEL"):
+            self.settings.set("LOG_LEVEL", level, priority="cmdline")
         if opts.traceback:
             self.settings.set("LOG_TRACEBACKS", True, priority="cmdline")
 
@@ -74,6 +77,18 @@ class Command(ScrapyCrawlCommand):
         crawler = super()._create_crawler(spidercls)
         oneline.install(crawler.settings)  # the crawler has just set up the log handler
         return crawler
+
+
+def _log_level(level):
+    """``LOG_LEVEL`` as the logging module takes it (``warning`` is ``WARNING``); one line and exit 2 (usage)
+    for one it would refuse with a traceback."""
+    if isinstance(level, int) or str(level).isdigit():
+        return int(level)
+    if str(level).upper() in logging.getLevelNamesMapping():
+        return str(level).upper()
+    print(f"archiver: unknown LOG_LEVEL {level!r}: give CRITICAL, ERROR, WARNING, INFO or DEBUG; exit {EXIT_USAGE}",
+          file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
 
 
 class LastError(logging.Handler):
