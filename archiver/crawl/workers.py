@@ -27,6 +27,8 @@ import pickle
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from ..archive.stemming import article_stems
 from ..extraction import pages
@@ -89,6 +91,22 @@ def summarize(url: str, body: str | bytes, profile: SiteProfile | str,
     return summary
 
 
+class Call(NamedTuple):
+    """Other work for a worker than a crawl's page: ``function(*arguments, profile_key)``, a module-level
+    function (pickled by its name), whose result is sent back (the rebuild's: read a page's WARC record, then
+    summarize it, so that the rebuild's own process neither reads nor sends the page)."""
+
+    function: Callable
+    arguments: tuple
+
+
+def _work(message, profile_key: str):
+    if isinstance(message, Call):
+        return message.function(*message.arguments, profile_key)
+    url, body, content_type = message
+    return summarize(url, body, profile_key, content_type)
+
+
 def log_decoding(summary: PageSummary) -> None:
     """One line when a page's bytes were not read as declared: a warning when no charset fits them (some
     characters are lost), a debug line when another charset than the declared one does. Logged here, in the
@@ -117,11 +135,11 @@ def _serve(connection, profile_key: str, crawl_pid: int) -> None:
     threading.Thread(target=_exit_with, args=(crawl_pid,), name="watch-crawl", daemon=True).start()
     while True:
         try:
-            url, body, content_type = connection.recv()
+            message = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = (True, summarize(url, body, profile_key, content_type))
+            reply = (True, _work(message, profile_key))
         except Exception as error:  # a bug met on one page fails that page, not the worker
             reply = (False, error)
         try:
@@ -212,7 +230,7 @@ class PageExtractor:
         self.profile_key = profile_key
         self.workers: list[_Worker] = []
         self.capacity = PAGES_PER_WORKER * processes
-        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, pickled (url, body, content type))
+        self.waiting: list[tuple] = []  # heap: (-priority, arrival, future, pickled message)
         self.arrivals = itertools.count()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.starting: threading.Thread | None = None
@@ -250,21 +268,28 @@ class PageExtractor:
         log_decoding(summary)
         return summary
 
+    async def call(self, function: Callable, *arguments, priority: int = 0) -> Any:
+        """``function(*arguments, profile_key)`` in a worker (:class:`Call`), or in this process without one."""
+        return await self._submit(Call(function, arguments), priority)
+
     async def _summarize(self, url: str, body: str | bytes, priority: int,
                          content_type: str | bytes | None) -> PageSummary:
+        return await self._submit((url, body, content_type), priority)
+
+    async def _submit(self, message: tuple, priority: int) -> Any:
         if self.starting is not None:
             await self._started()
         if self.workers:
             self._watch(asyncio.get_running_loop())
             page = self.loop.create_future()
-            message = pickle.dumps((url, body, content_type), pickle.HIGHEST_PROTOCOL)  # once, whoever takes it
-            heapq.heappush(self.waiting, (-priority, next(self.arrivals), page, message))
+            pickled = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # once, whoever takes it
+            heapq.heappush(self.waiting, (-priority, next(self.arrivals), page, pickled))
             self._hand_out()
             try:
                 return await page
             except WorkersGone:
                 pass
-        return summarize(url, body, self.profile_key, content_type)
+        return _work(message, self.profile_key)
 
     def _watch(self, loop) -> None:
         """Results are read by the running event loop, as soon as a worker's pipe is readable."""

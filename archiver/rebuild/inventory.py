@@ -1,9 +1,10 @@
-"""The rebuild's first pass over the WARC files: what they hold, before any page is extracted.
+"""The rebuild's first pass over the WARC files: what they hold, before any article is written.
 
 A crawl downloads an article's images and documents after the article, and follows redirects before the page
 they lead to: so the media captures (their SHA-256, size and type) and the redirects are read first, in one
 streamed pass that also checks every record reads (a damaged file stops the rebuild before it writes a row).
-What is kept is a few hundred bytes per record, never a payload.
+It notes where each HTML page is, for the extraction workers to read it there themselves. What is kept is a
+few hundred bytes per record, never a payload.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from .records import MAX_REDIRECTS, Capture, Originals, payload_at, read_records
+from .records import MAX_REDIRECTS, Capture, Originals, Place, payload_at, read_records
 
 
 @dataclass(frozen=True)
@@ -78,38 +79,43 @@ def kind(capture: Capture) -> str:
     return "http_error" if capture.status >= 400 else "no_status"
 
 
-def take_inventory(paths: list[Path], progress: Callable[[int], None] = lambda records: None) -> Inventory:
-    """Read every record of ``paths`` once (raises :class:`archiver.rebuild.records.BadInput`)."""
-    inventory = Inventory()
+def read_inventory(paths: list[Path], inventory: Inventory, index: Callable | None = None) -> Iterator[Place | None]:
+    """Read every record of ``paths`` once into ``inventory`` (raises :class:`archiver.rebuild.records.BadInput`),
+    yielding, record by record, where each HTML page to extract is (None for any other record): so that the
+    pages go to the extraction workers while the rest of the files is read. ``index``, if given, sees every
+    record once read, as :func:`archiver.rebuild.records.read_records` calls it."""
     media_by_record: dict[tuple[Path, int], tuple[str, int]] = {}
-    read = 0
     for path in paths:
-        for capture in read_records(path):
-            read += 1
-            progress(read)
-            if capture.record_type == "request":
-                if capture.referer:  # a few listing pages are the referers of most requests: interned
-                    referer = sys.intern(capture.referer)
-                    for record_id in filter(None, (capture.concurrent_to, capture.record_id)):
-                        inventory.referers[hash(record_id)] = referer
-                continue
-            what = kind(capture)
-            if capture.record_type == "revisit" and inventory.originals.of(capture) is None:
-                what = "revisit_without_original"
-            inventory.counts[what] += 1
-            inventory.statuses[f"{capture.status // 100}xx"] += 1
-            if capture.record_type == "response":
-                inventory.originals.note(capture)
-            if what == "page":
-                inventory.pages += 1
-            elif what == "redirect" and capture.location:
-                inventory.redirects.setdefault(capture.url, urljoin(capture.url, capture.location))
-            elif what == "media" and capture.status == 200:  # the crawl stores a medium only when answered 200
-                _note_media(inventory, capture, media_by_record)
-    return inventory
+        for capture in read_records(path, index=index):
+            yield _note(inventory, capture, media_by_record)
 
 
-def _note_media(inventory: Inventory, capture: Capture, media_by_record: dict) -> None:
+def _note(inventory: Inventory, capture: Capture, media_by_record: dict) -> Place | None:
+    if capture.record_type == "request":
+        if capture.referer:  # a few listing pages are the referers of most requests: interned
+            referer = sys.intern(capture.referer)
+            for record_id in filter(None, (capture.concurrent_to, capture.record_id)):
+                inventory.referers[hash(record_id)] = referer
+        return None
+    what = kind(capture)
+    original = inventory.originals.of(capture) if capture.record_type == "revisit" else None
+    if capture.record_type == "revisit" and original is None:
+        what = "revisit_without_original"
+    inventory.counts[what] += 1
+    inventory.statuses[f"{capture.status // 100}xx"] += 1
+    if capture.record_type == "response":
+        inventory.originals.note(capture)
+    if what == "page":
+        inventory.pages += 1
+        return Place(capture.path, capture.offset, original)
+    if what == "redirect" and capture.location:
+        inventory.redirects.setdefault(capture.url, urljoin(capture.url, capture.location))
+    elif what == "media" and capture.status == 200:  # the crawl stores a medium only when answered 200
+        _note_media(inventory, capture, original, media_by_record)
+    return None
+
+
+def _note_media(inventory: Inventory, capture: Capture, original: tuple | None, media_by_record: dict) -> None:
     if capture.url in inventory.media:
         return
     where = (capture.path, capture.offset)
@@ -117,7 +123,7 @@ def _note_media(inventory: Inventory, capture: Capture, media_by_record: dict) -
         body = capture.own_payload()
         digest = media_by_record[where] = (hashlib.sha256(body).hexdigest(), len(body))
     else:  # the payload is the original's, and read from there
-        where = inventory.originals.of(capture)
+        where = original
         digest = media_by_record.get(where)
         if digest is None:
             body = payload_at(*where)

@@ -1,10 +1,11 @@
 """Reading WARC files record by record, streamed: any WARC/1.0 or 1.1 file, gzip per record or not.
 
 :func:`read_records` yields each HTTP response and revisit record's headers (:class:`Capture`), in file order,
-with the means to read its payload then and there (``Capture.payload``, decoded from its Content-Encoding as a
-crawl's response body is). A revisit's payload is its original's (:class:`Originals` finds it, by
-``WARC-Refers-To``, by target URI and date, or by payload digest) and is read again from that record. Nothing
-but the record at hand is held: memory does not grow with a file's size.
+with the means to read its payload then and there (``Capture.own_payload``, decoded from its Content-Encoding as a
+crawl's response body is); :func:`page_at` reads one record again from its :class:`Place`. A revisit's payload
+is its original's (:class:`Originals` finds it, by ``WARC-Refers-To``, by target URI and date, or by payload
+digest) and is read again from that record. Nothing but the record at hand is held: memory does not grow with a
+file's size.
 
 Input that cannot be read raises :class:`BadInput` with one line: a path that does not exist, a file that is
 not a WARC, a record that is damaged.
@@ -16,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
@@ -141,6 +143,14 @@ class Capture:
             return self.record.raw_stream.read()
 
 
+class Place(NamedTuple):
+    """Where an HTML page's record is (and, for a revisit, its payload: its original response record's place)."""
+
+    path: Path
+    offset: int
+    original: tuple[Path, int] | None = None
+
+
 def read_records(path: Path, index: Callable | None = None) -> Iterator[Capture]:
     """The HTTP response, revisit and request records of one WARC file, in order. Raises :class:`BadInput`.
     ``index``, if given, is called with every record (of any type), once read: ``index(record, file name,
@@ -243,13 +253,6 @@ class Originals:
                  or (revisit.payload_digest and self.by_digest.get(hash(revisit.payload_digest))))
         return (self.files[where[0]], where[1]) if where else None
 
-    def payload(self, capture: Capture) -> bytes | None:
-        """The decoded payload of a response record, or of the original of a revisit (None if it has none)."""
-        if capture.record_type == "response":
-            return capture.own_payload()
-        where = self.of(capture)
-        return payload_at(*where) if where else None
-
 
 def payload_at(path: Path, offset: int) -> bytes:
     """The decoded payload of the response record at ``offset`` in ``path``."""
@@ -260,6 +263,18 @@ def payload_at(path: Path, offset: int) -> bytes:
                 return capture.own_payload()
             break
     raise BadInput(f"damaged WARC record in {path} at byte {offset}: no response record there", DAMAGED)
+
+
+def page_at(place: Place) -> tuple[Capture, bytes]:
+    """The headers of the response or revisit record at ``place`` (the record let go) and its decoded payload:
+    its own, or its original's (a revisit's)."""
+    with place.path.open("rb") as stream:
+        stream.seek(place.offset)
+        for capture in read_records_from(place.path, stream):
+            body = capture.own_payload() if place.original is None else payload_at(*place.original)
+            capture.record = None
+            return capture, body
+    raise BadInput(f"damaged WARC record in {place.path} at byte {place.offset}: no record there", DAMAGED)
 
 
 def read_records_from(path: Path, stream) -> Iterator[Capture]:

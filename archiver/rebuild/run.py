@@ -1,12 +1,14 @@
 """``archiver rebuild``: the archive re-derived from WARC files, through the crawl's own extraction.
 
 Two streamed passes. The first (:mod:`archiver.rebuild.inventory`) reads every record: the redirects, the
-media downloads, and that every record reads at all. The second hands each HTML page, in capture order, to the
-crawl's extraction workers (:class:`archiver.crawl.workers.PageExtractor`, every core) and takes the results
-back in that same order, so that the archive sees the pages as the crawl saw them: a listing before the articles
-it shows, the first of two URLs with the same content before the second. Each article becomes the crawl's row
-(:class:`archiver.crawl.items.ArticleItem`, :mod:`archiver.crawl.item_rows`), its media linked to their captures
-(:mod:`archiver.rebuild.media`), and is written by :mod:`archiver.archive.rederive`.
+media downloads, where each HTML page is, and that every record reads at all; it writes nothing to the archive.
+The pages go to the crawl's extraction workers (:class:`archiver.crawl.workers.PageExtractor`, every core) as
+the first pass finds them, each worker reading its page's record itself (:mod:`archiver.rebuild.pages`), and
+the results are taken back in capture order, so that the archive sees the pages as the crawl saw them: a
+listing before the articles it shows, the first of two URLs with the same content before the second. The
+second pass writes them: each article becomes the crawl's row (:class:`archiver.crawl.items.ArticleItem`,
+:mod:`archiver.crawl.item_rows`), its media linked to their captures (:mod:`archiver.rebuild.media`), written
+by :mod:`archiver.archive.rederive`.
 """
 
 from __future__ import annotations
@@ -14,32 +16,35 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..archive.captures import recorded_locations
 from ..archive.lock import ArchiveLock, ArchiveLocked
 from ..archive.rederive import (RebuildCounts, alias_redirects, fill_listing_entries, last_article_id,
                                name_sections, save_rederived)
 from ..archive.run_log import RunLog
 from ..archive.storage import Archive
-from ..capture.index import capture_row
 from ..crawl.item_rows import item_row, missing_field
 from ..crawl.items import ArticleItem
-from ..crawl.workers import PAGES_PER_WORKER, PageExtractor
+from ..crawl.workers import PageExtractor, log_decoding
 from ..extraction.normalize import canonical_url
 from ..extraction.pages import listing_root
 from ..profiles import SiteProfile
-from .inventory import Inventory, take_inventory
+from .capture_rows import CaptureRows
+from .inventory import Inventory, read_inventory
 from .media import MediaLinks, iso_time
+from .pages import PageQueue
 from .progress import Quiet
-from .records import BadInput, read_records
+from .records import BadInput
 
 BATCH_SIZE = 100  # articles per transaction
 LOCKED, WRITE_FAILED = 75, 74  # as a crawl's: the archive is held by another process; a write failed
 INTERRUPTED = 130  # Ctrl-C: what was written stays
+# The first pass lets the event loop take the workers' results (and hand them their next pages) every this
+# many records.
+RECORDS_PER_TURN = 16
 
 
 @dataclass
@@ -66,31 +71,6 @@ class Outcome:
                 f"{self.media_stored} media files stored from the WARC files")
 
 
-class CaptureRows:
-    """The ``captures`` rows of the records read, written in batches: those the archive lacks (all of them in
-    a new archive; those of files no crawl of it wrote in an existing one), so that ``archiver show`` and
-    ``archiver verify`` find the records the articles point at."""
-
-    BATCH = 1000
-
-    def __init__(self, archive: Archive, run_id: int):
-        self.archive, self.run_id, self.rows = archive, run_id, []
-        self.added = 0
-
-    def add(self, record, warc_file: str, offset: int, length: int) -> None:
-        self.rows.append({**capture_row(record, warc_file, offset, length), "run_id": self.run_id})
-        if len(self.rows) >= self.BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        rows, self.rows = self.rows, []
-        known = recorded_locations(self.archive.db, rows) if rows else set()
-        rows = [row for row in rows if (row["warc_file"], row["offset"]) not in known]
-        if rows:
-            self.archive.add_captures(rows)
-            self.added += len(rows)
-
-
 class Rebuild:
     """One rebuild of the archive ``db`` from ``paths`` (WARC files in capture order)."""
 
@@ -104,26 +84,48 @@ class Rebuild:
         self.inventory: Inventory | None = None  # what the first pass found
         self.section_titles: dict[str, str] = {}  # section listing -> the title its first page shows
         self.led_here: dict[str, list[str]] = {}  # URL -> the URLs whose redirects end there
-        self.captures: CaptureRows | None = None  # the captures rows of the records read, in the second pass
+        self.captures = CaptureRows()  # the captures rows of the records read
 
     def run(self) -> Outcome:
         """Raises :class:`BadInput` (before any write), :class:`ArchiveLocked`, or a write error."""
         lock = ArchiveLock(self.db)
         lock.acquire()
+        loop = asyncio.new_event_loop()
+        extractor = PageExtractor(self.profile_key, self.processes)  # its workers start while the first pass reads
+        queue = PageQueue(extractor, self.processes)
         try:
             self.display.start_reading()
-            inventory = take_inventory(self.paths, self.display.read)
+            inventory = loop.run_until_complete(self._first_pass(queue))
             archive = Archive(self.db)
             try:
-                self._write(archive, inventory)
+                self._write(archive, inventory, lambda before: loop.run_until_complete(
+                    self._extract_all(archive, inventory, queue, extractor, before)))
             finally:
                 archive.close()
         finally:
+            queue.stop()
+            extractor.close()
+            _close(loop)
+            self.captures.close()
             self.display.stop()
             lock.release()
         return self.outcome
 
-    def _write(self, archive: Archive, inventory: Inventory) -> None:
+    async def _first_pass(self, queue: PageQueue) -> Inventory:
+        """Every record read (raises :class:`BadInput`); the pages found meanwhile go to the workers."""
+        inventory = Inventory()
+        handing = self.processes > 0
+        for read, place in enumerate(read_inventory(self.paths, inventory, self.captures.add), 1):
+            self.display.read(read)
+            if place is not None:
+                queue.add(place)
+            if handing and read % RECORDS_PER_TURN == 0:
+                queue.hand_out()
+                await asyncio.sleep(0)  # the loop takes the results that are in and sends the next pages
+        self.captures.start_writing()
+        return inventory
+
+    def _write(self, archive: Archive, inventory: Inventory, extract_all) -> None:
         runs = RunLog(archive)
         outcome = self.outcome
         outcome.run_id = runs.open(os.getpid())
@@ -136,7 +138,7 @@ class Rebuild:
         try:
             self.display.start_extracting(inventory.pages)
             before = last_article_id(archive)
-            asyncio.run(self._extract_all(archive, inventory, before))
+            extract_all(before)
             # A listing captured after an article it shows was often read before it by the crawl's workers.
             fill_listing_entries(archive, self.first_teasers, before)
             name_sections(archive, self.section_titles, before)
@@ -160,64 +162,38 @@ class Rebuild:
                 "articles_unchanged": a.unchanged, "finish_reason": status,
                 "items_dropped": json.dumps({**outcome.skipped, **outcome.dropped}, sort_keys=True)})
 
-    async def _extract_all(self, archive: Archive, inventory: Inventory, before: int) -> None:
-        extractor = PageExtractor(self.profile_key, self.processes)
+    async def _extract_all(self, archive: Archive, inventory: Inventory, queue: PageQueue,
+                           extractor: PageExtractor, before: int) -> None:
         media = MediaLinks(inventory, self.media_dir, self.db)
-        self.captures = CaptureRows(archive, self.outcome.run_id)
+        run_id = self.outcome.run_id
         batch: list[dict] = []
         extracted = articles = 0
         try:
-            async for capture, summary in self._summaries(extractor, inventory):
+            async for result in queue.results(self.outcome.dropped):
                 extracted += 1
-                row = self._row(capture, summary) if summary is not None else None
+                row = self._row(*result) if result is not None else None
                 if row is not None:
                     media.link(row["images"], "src")
                     media.link(row["documents"], "url")
                     batch.append(row)
                     articles += 1
                 if len(batch) >= BATCH_SIZE:
-                    self.outcome.articles.add(save_rederived(archive, batch, self.outcome.run_id, before))
+                    self.outcome.articles.add(save_rederived(archive, batch, run_id, before))
                     batch = []
+                self.captures.write_due(archive, run_id, extracted / inventory.pages)
                 self.display.extracted(extracted, articles)
             if batch:
-                self.outcome.articles.add(save_rederived(archive, batch, self.outcome.run_id, before))
-            self.captures.flush()
+                self.outcome.articles.add(save_rederived(archive, batch, run_id, before))
+            self.captures.write_due(archive, run_id, 1.0)
             self.display.extracted(extracted, articles, final=True)
         finally:
-            extractor.close()
+            extractor.close()  # the workers are done with: their memory goes before the final steps
             self.outcome.media_stored = media.stored
             self.outcome.captures_indexed = self.captures.added
 
-    async def _summaries(self, extractor: PageExtractor, inventory: Inventory):
-        """(capture, summary) of every HTML page, in capture order; the workers hold up to a window of pages
-        ahead. A page whose extraction failed gives None."""
-        window = max(1, 2 * PAGES_PER_WORKER * self.processes)
-        pending: deque = deque()
-        for path in self.paths:
-            for capture in read_records(path, index=self.captures.add):
-                if not capture.is_html_page:
-                    continue
-                body = inventory.originals.payload(capture)
-                if body is None:  # a revisit of nothing read: counted in the inventory
-                    continue
-                capture.record = None  # the warcio record is done with: only headers stay in the window
-                pending.append((capture, asyncio.ensure_future(
-                    extractor.summarize(capture.url, body, content_type=capture.content_type))))
-                while len(pending) >= window:
-                    yield await self._next(pending)
-        while pending:
-            yield await self._next(pending)
-
-    async def _next(self, pending: deque):
-        capture, summary = pending.popleft()
-        try:
-            return capture, await summary
-        except Exception as error:  # a bug met on one page fails that page, as in a crawl
-            self.outcome.dropped[f"extraction_failed ({type(error).__name__})"] += 1
-            return capture, None
-
     def _row(self, capture, summary) -> dict | None:
         """What the crawl's spider and pipelines make of one page: an article's row, or None."""
+        log_decoding(summary)
         if summary.problem:
             self.outcome.dropped["not_a_page"] += 1
             return None
@@ -258,6 +234,16 @@ class Rebuild:
             if found:
                 return found
         return next((self.first_teasers[url] for url in requested if url in self.first_teasers), None)
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Close the event loop, its tasks (pages handed out, when the rebuild stopped early) cancelled first."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.close()
 
 
 __all__ = ["Rebuild", "Outcome", "BadInput", "ArchiveLocked", "LOCKED", "WRITE_FAILED", "INTERRUPTED"]

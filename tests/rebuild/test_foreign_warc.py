@@ -97,7 +97,7 @@ def test_a_request_names_its_referer_before_or_after_its_response(tmp_path):
     """wget writes a request, then its response (WARC-Concurrent-To: the request); a crawl of this project writes
     the response first, then its request (WARC-Concurrent-To: the response). Either way the page's referer is
     known (it chooses the listing entry an article keeps)."""
-    from archiver.rebuild.inventory import take_inventory
+    from archiver.rebuild.inventory import Inventory, read_inventory
     from archiver.rebuild.records import read_records
 
     warc = tmp_path / "order.warc.gz"
@@ -125,7 +125,9 @@ def test_a_request_names_its_referer_before_or_after_its_response(tmp_path):
         wget_response = response(SITE + "/a/", concurrent_to=request(SITE + "/a/", SITE + "/news/"))
         ours = response(SITE + "/b/")
         request(SITE + "/b/", SITE + "/news/?PAGEN_1=2", concurrent_to=ours)
-    inventory = take_inventory([warc])
+    inventory = Inventory()
+    for _ in read_inventory([warc], inventory):
+        pass
     referers = {capture.record_id: inventory.referer(capture) for capture in read_records(warc)
                 if capture.record_type == "response"}
     assert referers == {wget_response: SITE + "/news/", ours: SITE + "/news/?PAGEN_1=2"}
