@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from . import charsets, headlines, htmltree, hyperlinks, layout, published
+from . import charsets, headlines, htmltree, hyperlinks, layout, pagemeta, published
 from .article import Article
 from .charsets import read_body
 from .classify import MIN_ARTICLE_CHARS, classify
@@ -260,10 +260,12 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
             return
     # Without a profile, what the page hides from its readers is set aside while trafilatura reads it.
     with hidden_set_aside(pruned) if profile is GENERIC else nullcontext(pruned) as shown:
-        document = _trafilatura().bare_extraction(_for_trafilatura(shown), url=url, with_metadata=True,
+        document = _trafilatura().bare_extraction(_for_trafilatura(shown), url=url, with_metadata=False,
                                                   include_comments=False, include_tables=True,
                                                   favor_recall=profile is not GENERIC)
-    meta = _document_dict(document)
+        # trafilatura's title, author and description, read as its metadata pass reads them (pagemeta), on a
+        # page where it finds a text.
+        meta = {**_document_dict(document), **pagemeta.read(shown)} if document is not None else {}
     # The page's own metadata title decides between headings; trafilatura's may be one of those headings.
     article.title = headlines.best_title(tree, url, htmltree.meta(tree, "og:title") or htmltree.title(tree)
                                          or meta.get("title"), fallback=meta.get("title"))
@@ -290,9 +292,13 @@ def _extract_generic(article: Article, tree, base: str, url: str, profile: SiteP
         article.images = collect_images(content, base, keep=lambda img: not _in_chrome_below(img, content, chrome))
     headline = headlines.headline_element(tree, article.title)
     # ISO 8601, or nothing: a date the parser cannot read is not kept half-read.
-    article.published = published.choose(_structured_date(tree),
-                                         layout.headline_date(tree, headline, page_layout, profile),
-                                         published.url_date(url), meta.get("date") if profile is GENERIC else None,
+    structured, shown = _structured_date(tree), layout.headline_date(tree, headline, page_layout, profile)
+    # htmldate's date is the last resort: looked for only when the page neither declares nor shows one.
+    fallback = None
+    if profile is GENERIC and document is not None and not (_parsed(structured) or shown):
+        with hidden_set_aside(tree) as visible:  # the page trafilatura read
+            fallback = pagemeta.find_date(visible, url)
+    article.published = published.choose(structured, shown, published.url_date(url), fallback,
                                          published.page_offset(_timestamps(tree)))
     article.author = _real_author(meta.get("author"), article.text)
     article.description = article.description or meta.get("description")

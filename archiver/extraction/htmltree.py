@@ -346,6 +346,9 @@ def _own_texts(tree) -> list:
 # Compiled once: a path given as a string to .xpath() is compiled again at every call.
 JSON_LD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]/text()')
 MICRODATA_TYPES = etree.XPath("//@itemtype")
+# An XHTML habit: the script's JSON wrapped in a CDATA section (an HTML parser keeps the markers as text),
+# sometimes behind a script comment ("//<![CDATA[").
+CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
 
 
 def json_ld(tree) -> list[dict]:
@@ -358,10 +361,15 @@ def _json_ld(tree) -> list[dict]:
     objects = []
     for script in JSON_LD_SCRIPTS(tree):
         try:
-            data = json.loads(script)
+            data = json.loads(CDATA.sub("", script))
         except ValueError:
             continue
-        objects += [node for node in (data if isinstance(data, list) else [data]) if isinstance(node, dict)]
+        for node in data if isinstance(data, list) else [data]:
+            if isinstance(node, dict):
+                # A graph's members are the page's objects too (the article among its web page, site, author).
+                graph = node.get("@graph")
+                objects += [node, *(member for member in graph if isinstance(member, dict))] \
+                    if isinstance(graph, list) else [node]
     return objects
 
 

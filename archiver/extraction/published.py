@@ -9,7 +9,8 @@ not every URL has a date. So:
   filed the article under, in its own time zone: it decides the day;
 - else the date shown next to the headline decides the day when the metadata's is a time in UTC (or of no
   stated zone) close enough to midnight for the page's own zone to be on the shown day, the day before or
-  after (the same instant, in the page's own time zone); otherwise the metadata's is kept (a time with its
+  after (the same instant, in the page's own time zone; a shown time must then be a whole number of quarter
+  hours from the metadata's, as zones are: another time is another moment, such as the last edit's); otherwise the metadata's is kept (a time with its
   own offset is already the page's local time; a shown date further away is another one: an update, a
   related article);
 - else, with no date shown, a time in UTC near midnight is moved to the page's own zone when the page states
@@ -123,4 +124,18 @@ def _same_moment_elsewhere(utc: str, shown: str) -> bool:
         return False  # a day without a time: no moment to place in another zone
     apart = (date.fromisoformat(shown[:10]) - date.fromisoformat(utc[:10])).days
     hour = int(utc[11:13])
-    return apart == -1 and hour < MAX_OFFSET_HOURS or apart == 1 and hour >= 24 - MAX_OFFSET_HOURS
+    near = apart == -1 and hour < MAX_OFFSET_HOURS or apart == 1 and hour >= 24 - MAX_OFFSET_HOURS
+    return near and (len(shown) < 16 or _a_zone_apart(utc, shown))
+
+
+ZONE_STEP = 15 * 60  # time zones are whole quarters of an hour from UTC
+CLOCK_SLACK = 60  # a shown time is written to the minute, a timestamp to the second
+
+
+def _a_zone_apart(utc: str, shown: str) -> bool:
+    """A shown time that is the UTC timestamp's moment on a local clock: a whole number of quarter hours
+    apart, within the zones in use. Another time (the last edit's, in a ``<time datetime>`` by the
+    headline) is another moment."""
+    seconds = (datetime.fromisoformat(shown[:19]) - datetime.fromisoformat(utc[:19])).total_seconds()
+    zone = round(seconds / ZONE_STEP) * ZONE_STEP
+    return abs(seconds - zone) <= CLOCK_SLACK and abs(zone) <= MAX_OFFSET_HOURS * 3600

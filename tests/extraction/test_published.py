@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
+from archiver.extraction.htmltree import json_ld, structured_type
 from archiver.extraction.normalize import parse_date
 from datetime import timedelta
 
@@ -50,6 +52,26 @@ def test_the_shown_day_wins_over_a_utc_time_near_midnight_and_the_metadata_other
     # A shown date weeks away is another one (an update, a related article).
     assert choose("2025-06-23T22:15:00Z", "2025-07-30", None) == "2025-06-23T22:15:00"
     assert choose(None, "2025-07-30", None, "2025-07-29") == "2025-07-30"
+
+
+def test_a_shown_time_is_the_same_moment_only_a_whole_number_of_quarter_hours_away():
+    # 22:15:37 UTC shown as a quarter past midnight, written to the minute: the same moment two hours east.
+    assert choose("2025-06-23T22:15:37Z", "2025-06-24T00:15", None) == "2025-06-24T00:15:00"
+    assert choose("2025-06-23T22:15:00Z", "2025-06-24T05:45", None) == "2025-06-24T05:45:00"  # +07:30
+    # The last edit's time by the headline, 14 hours 43 minutes later: another moment, the metadata's day stays.
+    assert choose("2024-12-06T22:00:40Z", "2024-12-07T12:43:39", None) == "2024-12-06T22:00:40"
+    assert choose("2024-12-06T22:00:40Z", "2024-12-07", None) == "2024-12-07"  # a shown day alone: no time to tell
+
+
+def test_json_ld_in_a_cdata_section_and_in_a_graph_is_read():
+    page = lxml.html.document_fromstring(
+        '<html><head><script type="application/ld+json">//<![CDATA[\n{"@type": "NewsArticle", '
+        '"datePublished": "2024-05-14T09:30:00+02:00"}\n//]]></script>'
+        '<script type="application/ld+json">{"@graph": [{"@type": "WebSite"}, {"@type": "Article", '
+        '"datePublished": "2024-03-01"}]}</script></head><body><p>x</p></body></html>')
+    found = [(node.get("@type"), node.get("datePublished")) for node in json_ld(page)]
+    assert ("NewsArticle", "2024-05-14T09:30:00+02:00") in found and ("Article", "2024-03-01") in found
+    assert structured_type(page) >= {"newsarticle", "website", "article"}
 
 
 def test_an_unreadable_date_gives_way_to_the_next_source():
