@@ -19,7 +19,8 @@ no row lists at the end of its last file: ``archiver verify --repair`` indexes t
 Shared through Redis (never cleared by ``archiver seed --reset``, as the archive keeps them between runs):
 ``<stream>:digests`` (payload digest -> the response a later identical payload's ``revisit`` record
 names), ``<stream>:captured`` (URL -> its last 200 capture, what the revisit record of a 304 refers to) and
-``<stream>:media`` (media URL -> its stored file: not downloaded again by any worker).
+``<stream>:media`` (media URL -> its stored file: not downloaded again by any worker, once the row of its capture
+is in the stream).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class CaptureLog(PendingCaptures):
         self.server, self.stream, self.files = server, stream, files
         self.digests_key = stream + ":digests"
         self.captured_key = stream + ":captured"
+        self.media_key = stream + ":media"
+        self.pending_media: dict[str, str] = {}  # media URL -> its stored file, claimed with the next batch
         self.last_flush = time.monotonic()
         self.sent = 0
 
@@ -81,14 +84,18 @@ class CaptureLog(PendingCaptures):
     def flush(self) -> None:
         """The pending rows into the stream, once the bytes they point at are on disk."""
         self.last_flush = time.monotonic()
-        if not self.pending:
+        if not self.pending and not self.pending_media:
             return
         self.files.sync()
         captured = {url: json.dumps(reference(found)) for url, row in self.pending_ok.items()
                     if (found := self.as_response(row)) is not None}
         rows, digests, _ = self.take()
+        media, self.pending_media = self.pending_media, {}
         pipe = self.server.pipeline(transaction=True)
-        pipe.xadd(self.stream, {"captures": json.dumps(rows, ensure_ascii=False)})
+        if rows:
+            pipe.xadd(self.stream, {"captures": json.dumps(rows, ensure_ascii=False)})
+        for url, stored in media.items():
+            pipe.hsetnx(self.media_key, url, stored)
         for digest, row in digests.items():
             pipe.hsetnx(self.digests_key, digest, json.dumps(reference(row)))
         if captured:
@@ -96,8 +103,14 @@ class CaptureLog(PendingCaptures):
         pipe.execute()
         self.sent += len(rows)
 
+    def claim_media(self, url: str, stored: dict) -> None:
+        """A media file this worker stored, known to the other workers (not downloaded again) only with the batch
+        that sends its capture's row: a worker that dies before leaves the URL to be downloaded, and captured,
+        again."""
+        self.pending_media[url] = json.dumps(stored)
+
     def due(self) -> bool:
-        return bool(self.pending) and time.monotonic() - self.last_flush >= FLUSH_SECONDS
+        return bool(self.pending or self.pending_media) and time.monotonic() - self.last_flush >= FLUSH_SECONDS
 
 
 class WorkerWarcCapture(WarcCaptureMiddleware):
@@ -206,5 +219,9 @@ class WorkerMediaPipeline(MediaPipeline):
     async def _download(self, url: str) -> dict | None:
         result = await super()._download(url)
         if result:
-            self.server.hsetnx(self.media_key, url, json.dumps(result))
+            capture = getattr(self.run, "capture", None)
+            if capture is not None and capture.index is not None:  # once its capture's row is sent
+                capture.index.claim_media(url, result)
+            else:
+                self.server.hsetnx(self.media_key, url, json.dumps(result))
         return result

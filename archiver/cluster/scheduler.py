@@ -65,6 +65,10 @@ return #entries / 2
 """
 
 
+def ignore(_answer) -> None:
+    """The callback of a page requisite on a worker whose requisites are off: captured, nothing more."""
+
+
 def worker_id() -> str:
     """This worker's name in the in-flight and heartbeat keys: host, process and a random part."""
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
@@ -194,7 +198,11 @@ class ClusterScheduler(Scheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
-        if not self.shareable(request):
+        if request.meta.get("requisite") and not self.shareable(request):
+            # A page requisite: shared like a page (a worker that dies leaves none unfetched), its callbacks, the
+            # requisites middleware's, re-attached by the worker that takes it (attach_callbacks).
+            request = request.replace(callback=None, errback=None)
+        elif not self.shareable(request):
             self.local.append(request)
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/local")
@@ -206,8 +214,8 @@ class ClusterScheduler(Scheduler):
 
     def shareable(self, request) -> bool:
         """Whether another worker can run ``request``: its callbacks are the spider's (scrapy-redis stores a
-        callback by its name on the spider). A component's own requests (a page's requisites, answered to
-        the component) stay with this worker, still through the shared dupefilter."""
+        callback by its name on the spider). A component's own requests (answered to the component) stay with
+        this worker, still through the shared dupefilter; page requisites are shared (enqueue_request)."""
         return all(callback is None or isinstance(callback, str) or getattr(callback, "__self__", None) is self.spider
                    for callback in (request.callback, request.errback))
 
@@ -220,7 +228,18 @@ class ClusterScheduler(Scheduler):
         request = self.queue.pop()
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
+        if request is not None and request.meta.get("requisite") and request.callback is None:
+            self.attach_callbacks(request)
         return request
+
+    def attach_callbacks(self, request) -> None:
+        """A page requisite's callbacks are this worker's requisites middleware's (archiver.capture.requisites);
+        without one (requisites off here) its answer is captured and nothing else."""
+        from ..capture.requisites import RequisitesMiddleware
+
+        middleware = self.crawler.get_spider_middleware(RequisitesMiddleware)
+        request.callback = middleware.fetched if middleware is not None else ignore
+        request.errback = middleware.failed if middleware is not None else ignore
 
     def __len__(self):
         return len(self.queue) + len(self.local)

@@ -11,10 +11,10 @@ archive. A worker has no archive, so:
   the clock of the round that reads it). Workers read it once, as they start (the crawl's bookkeeping asks
   :class:`WorkerState` as it asks a run's state), and so crawl incrementally like one process;
 - **writes** (a URL seen or fetched with its validators, an article touched by a 304, a removal, a listing
-  entry, a redirect, articles a sitemap or feed says changed) are sent through the item stream in order with the items, ``{"state": [[method,
-  args], ...]}``, once the worker's records are on disk and before any item that follows them; the writer
-  applies them to the round's own :class:`CrawlState` (:class:`StateReplay`), which stores an article with
-  its validators exactly as one process does.
+  entry, a redirect, articles a sitemap or feed says changed) are sent through the item stream in order with
+  the items, ``{"state": [[method, args], ...]}``, once the worker's records are on disk and before any item
+  that follows them; the writer applies them to the round's own :class:`CrawlState` (:class:`StateReplay`),
+  which stores an article with its validators exactly as one process does.
 
 Snapshot keys (``<spider>:snapshot:<part>``) are replaced whole (``RENAME``), never half written.
 """

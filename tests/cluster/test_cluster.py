@@ -64,11 +64,13 @@ COMPARED = {
     "captured articles and media": "select url, status from captures where record_type in ('response', 'revisit') "
                                    "and status = 200 and (url in (select url from articles) or url in "
                                    "(select src from images) or url in (select url from documents))",
-    # What the pages need to render (stylesheets, scripts, icons, thumbnails: archiver.capture.requisites), with
-    # robots.txt, sitemaps and feeds.
+    # What the pages need to render (stylesheets, scripts, icons, thumbnails: archiver.capture.requisites): the
+    # captures that are no page, medium, robots.txt, sitemap or feed (a killed worker's sitemap reads are not
+    # remembered: the next round reads them again).
     "captured requisites": "select url, status from captures where record_type in ('response', 'revisit') and "
                            "url not in (select url from pages) and url not in (select url from url_aliases) and "
-                           "url not in (select src from images) and url not in (select url from documents)",
+                           "url not in (select src from images) and url not in (select url from documents) and "
+                           "url not like '%/robots.txt' and url not like '%/sitemap%' and url not like '%/rss/'",
 }
 
 
