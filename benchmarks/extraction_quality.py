@@ -43,12 +43,16 @@ Metrics (a page counts for a metric only where its set gives the expected value)
 
 The table is printed per set, and a JSON summary written to ``benchmarks/results/`` (``--output`` to choose
 the path); ``--details PATH`` also writes one record per page (expected and extracted values), for reading
-failures. ``--limit N`` scores the first N pages of each set; ``--no-baseline`` runs ``archiver`` alone.
+failures. ``--limit N`` scores the first N pages of each set; ``--no-baseline`` runs ``archiver`` alone;
+``--configurations`` also scores trafilatura's other configurations (``trafilatura.extract`` with
+``include_comments=False``, alone and with ``favor_precision`` or ``favor_recall``): its best body F1 on a set
+is the best of these and its defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import re
@@ -207,15 +211,25 @@ def run_trafilatura_meta(body: bytes, url: str) -> Output:
     return Output(document.get("text") or "", document.get("title"), _day(document.get("date")), seconds)
 
 
-def run_trafilatura(body: bytes, url: str) -> Output:
+def run_trafilatura(body: bytes, url: str, **options) -> Output:
     import trafilatura
 
     started = time.perf_counter()
-    result = trafilatura.extract(body, url=url)
+    result = trafilatura.extract(body, url=url, **options)
     return Output(result or "", seconds=time.perf_counter() - started)
 
 
 RUNNERS = {"archiver": run_archiver, "trafilatura+meta": run_trafilatura_meta, "trafilatura": run_trafilatura}
+# trafilatura's other configurations, for its best body F1 on a set (--configurations): comments left out (the
+# sets' expected texts have none), and its precision and recall modes.
+CONFIGURATIONS = {
+    "trafilatura no comments": {"include_comments": False},
+    "trafilatura no comments, precision": {"include_comments": False, "favor_precision": True},
+    "trafilatura no comments, recall": {"include_comments": False, "favor_recall": True},
+}
+for _name, _options in CONFIGURATIONS.items():
+    RUNNERS[_name] = functools.partial(run_trafilatura, **_options)
+TEXT_ONLY = {"trafilatura", *CONFIGURATIONS}  # no title or date to score
 
 
 # -- the metrics ----------------------------------------------------------------
@@ -319,7 +333,7 @@ def score_set(pages: list[Page], extractors: tuple[str, ...], details: list | No
             except Exception as error:  # an extractor that raises scores nothing on the page
                 print(f"{name} raised on {page.name}: {error!r}", file=sys.stderr)
                 output = Output()
-            record[name] = scores[name].add(page, output, metadata=name != "trafilatura")
+            record[name] = scores[name].add(page, output, metadata=name not in TEXT_ONLY)
         if details is not None:
             details.append(record)
     texts = any(page.text is not None or page.with_snippets is not None for page in pages)
@@ -332,8 +346,8 @@ def table(set_name: str, results: dict) -> str:
              "| extractor | pages | body F1 | title exact | date exact | median ms/page | total s |",
              "|---|---|---|---|---|---|---|"]
     for name, row in results.items():
-        title = _cell(row["title_exact"], row["titles"]) if name != "trafilatura" else "-"
-        date = _cell(row["date_exact"], row["dates"]) if name != "trafilatura" else "-"
+        title = _cell(row["title_exact"], row["titles"]) if name not in TEXT_ONLY else "-"
+        date = _cell(row["date_exact"], row["dates"]) if name not in TEXT_ONLY else "-"
         body = f"{row['body_f1']:.3f}" if row["body_f1"] is not None else "-"
         lines.append(f"| {name} | {row['pages']} | {body} | {title} | {date} | {row['median_ms']} | "
                      f"{row['total_s']} |")
@@ -350,6 +364,8 @@ def main() -> int:
         parser.add_argument(f"--{name}", type=Path, metavar="DIR", help=f"the {name} set's folder")
     parser.add_argument("--limit", type=int, help="score only the first N pages of each set")
     parser.add_argument("--no-baseline", action="store_true", help="run archiver alone (no trafilatura)")
+    parser.add_argument("--configurations", action="store_true",
+                        help="also trafilatura without comments, and in its precision and recall modes")
     parser.add_argument("--output", type=Path, help="the JSON summary (default: benchmarks/results/...)")
     parser.add_argument("--details", type=Path, help="also write one record per page to this JSON file")
     arguments = parser.parse_args()
@@ -358,6 +374,8 @@ def main() -> int:
         parser.error("name at least one set's folder (--readability, --trafilatura, --htmldate, --scrapinghub, "
                      "--dragnet)")
     extractors = EXTRACTORS[:1] if arguments.no_baseline else EXTRACTORS
+    if arguments.configurations:
+        extractors = (*extractors, *CONFIGURATIONS)
     import trafilatura
 
     summary = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -237,6 +237,8 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
         return None
     excluded = set(map(id, layout.teaser_items))
     chrome = htmltree.chrome_tokens(profile.pager_marks)
+    # The headline's own <header> is not the site's: an article's header holds its date too.
+    holders = {id(holder) for holder in headline.iterancestors() if holder.tag == "header"}
     nodes = list(tree.iter())
     start = next((index for index, node in enumerate(nodes) if node is headline), 0)
     best = None
@@ -254,7 +256,7 @@ def headline_date(tree, headline, layout: Layout, profile: SiteProfile) -> str |
         text = clean_line(text)
         if value is None and (not text or len(text) > 80 or not _is_short_date_line(text)):
             continue
-        if _inside(node, excluded) or htmltree.in_chrome(node, chrome):
+        if _inside(node, excluded) or _in_chrome_apart(node, holders, chrome):
             continue
         published = parse_date(value or text, profile.dayfirst, profile.date_formats)
         if published:
@@ -280,6 +282,12 @@ def _is_short_date_line(text: str) -> bool:
     extract's lone date line, which is removed from the text: this one only tells where a date is written)."""
     dates = find_dates(text)
     return bool(dates) and len(text) - len(dates[0]) <= DATE_LINE_EXTRA
+
+
+def _in_chrome_apart(node, headline_holders: set[int], chrome) -> bool:
+    """``node`` is in furniture that does not also hold the headline."""
+    return any(htmltree.is_chrome(element, chrome) for element in (node, *node.iterancestors())
+               if id(element) not in headline_holders)
 
 
 def _inside(node, excluded_ids: set[int]) -> bool:
