@@ -31,7 +31,6 @@ import logging
 import os
 import re
 import socket
-import time
 
 from itemadapter import ItemAdapter
 from scrapy import signals
@@ -43,8 +42,6 @@ from ..capture.warc import WarcCaptureMiddleware, WarcFiles
 from .worker import stream_key, worker_run
 
 logger = logging.getLogger(__name__)
-
-FLUSH_SECONDS = 1.0  # rows sent at least this often, so that requests are acknowledged soon
 
 
 def worker_prefix(prefix: str) -> str:
@@ -70,7 +67,6 @@ class CaptureLog(PendingCaptures):
         self.captured_key = stream + ":captured"
         self.media_key = stream + ":media"
         self.pending_media: dict[str, str] = {}  # media URL -> its stored file, claimed with the next batch
-        self.last_flush = time.monotonic()
         self.sent = 0
 
     def stored_original(self, payload_digest: str) -> dict | None:
@@ -83,7 +79,6 @@ class CaptureLog(PendingCaptures):
 
     def flush(self) -> None:
         """The pending rows into the stream, once the bytes they point at are on disk."""
-        self.last_flush = time.monotonic()
         if not self.pending and not self.pending_media:
             return
         self.files.sync()
@@ -108,9 +103,6 @@ class CaptureLog(PendingCaptures):
         that sends its capture's row: a worker that dies before leaves the URL to be downloaded, and captured,
         again."""
         self.pending_media[url] = json.dumps(stored)
-
-    def due(self) -> bool:
-        return bool(self.pending or self.pending_media) and time.monotonic() - self.last_flush >= FLUSH_SECONDS
 
 
 class WorkerWarcCapture(WarcCaptureMiddleware):
@@ -154,10 +146,6 @@ class WorkerWarcCapture(WarcCaptureMiddleware):
         except OSError as error:
             self.files.abandon()
             self.run.write_failed(error)
-
-    def flush_if_due(self) -> None:
-        if self.index is not None and self.index.due():
-            self.make_durable()
 
     def spider_closed(self, spider, reason):
         self.finish()
