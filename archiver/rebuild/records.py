@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -256,35 +257,40 @@ class Originals:
 
 def payload_at(path: Path, offset: int) -> bytes:
     """The decoded payload of the response record at ``offset`` in ``path``."""
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        for capture in read_records_from(path, stream):
-            if capture.record_type == "response":
-                return capture.own_payload()
-            break
+    with _capture_at(path, offset) as capture:
+        if capture is not None and capture.record_type == "response":
+            return capture.own_payload()
     raise BadInput(f"damaged WARC record in {path} at byte {offset}: no response record there", DAMAGED)
 
 
 def page_at(place: Place) -> tuple[Capture, bytes]:
     """The headers of the response or revisit record at ``place`` (the record let go) and its decoded payload:
     its own, or its original's (a revisit's)."""
-    with place.path.open("rb") as stream:
-        stream.seek(place.offset)
-        for capture in read_records_from(place.path, stream):
+    with _capture_at(place.path, place.offset) as capture:
+        if capture is not None:
             body = capture.own_payload() if place.original is None else payload_at(*place.original)
             capture.record = None
             return capture, body
     raise BadInput(f"damaged WARC record in {place.path} at byte {place.offset}: no record there", DAMAGED)
 
 
-def read_records_from(path: Path, stream) -> Iterator[Capture]:
-    try:
+@contextmanager
+def _capture_at(path: Path, offset: int) -> Iterator[Capture | None]:
+    """The record at ``offset`` in ``path`` (None if it is no HTTP record), while the reader is on it. The reader is
+    closed after: warcio's iterator and its generator refer to each other, and would keep its buffers until the
+    next garbage collection (an extraction worker reads thousands of records one by one)."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
         records = StrictArchiveIterator(stream, arc2warc=True)
-        for record in records:
-            capture = _capture(path, records.offset, record)
-            if capture is not None:
-                yield capture
-    except (ArchiveLoadFailed, DamagedData, zlib.error, EOFError, StatusAndHeadersParserException,
-            ValueError) as error:
-        raise BadInput(f"damaged WARC record in {path}: {str(error).splitlines()[0] if str(error) else error}",
-                       DAMAGED) from None
+        try:
+            try:
+                record = next(records, None)
+                capture = None if record is None else _capture(path, records.offset, record)
+            except (ArchiveLoadFailed, DamagedData, zlib.error, EOFError, StatusAndHeadersParserException,
+                    ValueError) as error:
+                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise BadInput(f"damaged WARC record in {path}: {reason}", DAMAGED) from None
+            yield capture
+        finally:
+            records.the_iter.close()
+            records.close()
