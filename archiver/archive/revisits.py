@@ -5,9 +5,9 @@ and a next check (``next_revisit``). A check that finds the article unchanged (`
 content hash) doubles its interval, one that finds it changed halves it, within the policy's bounds. A new
 article starts short, at a share of its age (a twentieth by default): young articles are the ones corrected and
 updated, so one archived on the day it appeared is checked within hours, and again every day or two while it is
-young, and one archived five years after it appeared waits months. An incremental run requests the articles that are due, the longest overdue
-first, up to its budget (:mod:`archiver.crawl.bookkeeping`). A sitemap's ``<lastmod>`` or a feed's ``updated``
-newer than the last fetch makes an article due at once (:func:`make_due`).
+young, and one archived five years after it appeared waits months. An incremental run requests the articles
+that are due, the longest overdue first, up to its budget (:mod:`archiver.crawl.bookkeeping`). A sitemap's
+``<lastmod>`` or a feed's ``updated`` newer than the last fetch makes an article due at once (:func:`make_due`).
 
 Plain SQL and plain values: the crawl passes its settings in (:class:`RevisitPolicy`).
 """

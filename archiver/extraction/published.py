@@ -10,9 +10,9 @@ not every URL has a date. So:
 - else the date shown next to the headline decides the day when the metadata's is a time in UTC (or of no
   stated zone) close enough to midnight for the page's own zone to be on the shown day, the day before or
   after (the same instant, in the page's own time zone; a shown time must then be a whole number of quarter
-  hours from the metadata's, as zones are: another time is another moment, such as the last edit's); otherwise the metadata's is kept (a time with its
-  own offset is already the page's local time; a shown date further away is another one: an update, a
-  related article);
+  hours from the metadata's, as zones are: another time is another moment, such as the last edit's);
+  otherwise the metadata's is kept (a time with its own offset is already the page's local time; a shown date
+  further away is another one: an update, a related article);
 - else, with no date shown, a time in UTC near midnight is moved to the page's own zone when the page states
   one: the offset its other timestamps carry (``<time datetime="...-08:00">`` of its other articles, the
   modification time), so ``06:35Z`` on a page of ``-08:00`` times is the evening before;
