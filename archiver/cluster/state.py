@@ -52,6 +52,7 @@ def publish(server, archive, stream: str, run_id: int | None = None, policy=None
     """Publish what workers need to crawl incrementally (see above); returns the size of each part. ``policy``:
     the crawl's revisit policy (:func:`archiver.crawl.bookkeeping.revisit_policy`)."""
     from ..archive.crawl_state import CrawlState
+    from ..archive.revisits import schedule_unscheduled
     from ..archive.snapshot import (all_validators, answered_listings, article_fetch_times, revisit_schedule,
                                     sitemap_reads)
 
@@ -68,7 +69,7 @@ def publish(server, archive, stream: str, run_id: int | None = None, policy=None
         "sitemaps": {url: json.dumps(when) for url, when in sitemap_reads(archive.db).items()},
     }
     # The revisit schedule, not the articles due now: a round starts later, and its workers see what is due then.
-    state.due_revisits(0)  # articles archived before revisits existed get their first schedule
+    schedule_unscheduled(archive.db, state.revisit_policy)  # articles archived before revisits existed
     parts["due"] = {url: json.dumps(when) for url, when in revisit_schedule(archive.db).items()}
     live = state.live_articles()
     parts["meta"] = {"live": str(live), "articles": str(archive.count())}
